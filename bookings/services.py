@@ -1,0 +1,177 @@
+"""Writes to the operator's record. Every path that saves a booking comes through here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from bookings.models import AuditEntry, Booking, Dock, Financials, Status
+
+# Fields whose change the crew or the guests must hear about; the rest are operator-only.
+OPERATIONAL_FIELDS = (
+    "guest_name",
+    "guest_email",
+    "guest_phone",
+    "guest_count",
+    "starts_at",
+    "duration_minutes",
+    "dock",
+    "status",
+    "notes",
+)
+MONEY_INPUTS = ("gross_revenue", "crew_cost", "captain_cost", "fee_percent")
+MONEY_FIELDS = (*MONEY_INPUTS, "fee", "net_revenue")
+AUDITED_FIELDS = ("status", *MONEY_FIELDS)
+
+
+@dataclass(frozen=True)
+class BookingData:
+    """A validated booking as every intake (API, CSV, admin, demo) hands it over."""
+
+    source: str
+    external_ref: str
+    guest_name: str
+    guest_count: int
+    starts_at: datetime
+    duration_minutes: int
+    dock: Dock
+    gross_revenue: Decimal
+    crew_cost: Decimal
+    captain_cost: Decimal
+    fee_percent: Decimal
+    guest_email: str = ""
+    guest_phone: str = ""
+    status: str = Status.CONFIRMED
+    notes: str = ""
+    internal_notes: str | None = None  # None: leave as it is
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    booking: Booking
+    created: bool
+    # Operational field names that changed (what crew and guests may need to hear about).
+    changed: frozenset[str] = field(default_factory=frozenset)
+    money_changed: bool = False
+
+    @property
+    def changed_anything(self) -> bool:
+        return self.created or bool(self.changed) or self.money_changed
+
+
+def _audit_value(value: Any) -> Any:
+    if isinstance(value, Decimal | datetime):
+        return str(value)
+    return value
+
+
+def audit_log(
+    *,
+    booking: Booking,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    by: AbstractBaseUser | None,
+    via: str,
+    action: str,
+) -> AuditEntry | None:
+    """Record money and status changes; nothing is recorded when nothing audited changed."""
+    changes = {
+        name: [_audit_value(before.get(name)), _audit_value(after.get(name))]
+        for name in AUDITED_FIELDS
+        if before.get(name) != after.get(name)
+    }
+    if not changes:
+        return None
+    return AuditEntry.objects.create(
+        booking=booking,
+        actor=by if by is not None and by.is_authenticated else None,
+        via=via,
+        action=action,
+        changes=changes,
+        touches_money=any(name in MONEY_FIELDS for name in changes),
+    )
+
+
+def _snapshot(booking: Booking | None, financials: Financials | None) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if booking is not None:
+        values.update({name: getattr(booking, name) for name in OPERATIONAL_FIELDS})
+        values["dock"] = booking.dock_id
+    if financials is not None:
+        values.update({name: getattr(financials, name) for name in MONEY_FIELDS})
+    return values
+
+
+def booking_upsert(
+    *,
+    data: BookingData,
+    by: AbstractBaseUser | None = None,
+    via: str,
+    start_pipeline: bool = True,
+) -> UpsertResult:
+    """Create or update the booking keyed on (source, external_ref) with its Financials.
+
+    Locks the row so concurrent identical requests serialise; the unique constraint catches
+    the race where both try to create.
+    """
+    with transaction.atomic():
+        booking = (
+            Booking.objects.select_for_update()
+            .select_related("financials")
+            .filter(source=data.source, external_ref=data.external_ref)
+            .first()
+        )
+        created = booking is None
+        if created:
+            booking = Booking(source=data.source, external_ref=data.external_ref)
+            financials = Financials(booking=booking)
+            before: dict[str, Any] = {}
+        else:
+            financials = booking.financials
+            before = _snapshot(booking, financials)
+
+        notes_changed = not created and data.internal_notes not in (None, booking.internal_notes)
+        for name in OPERATIONAL_FIELDS:
+            setattr(booking, name, getattr(data, name))
+        if data.internal_notes is not None:
+            booking.internal_notes = data.internal_notes
+        for name in MONEY_INPUTS:
+            setattr(financials, name, getattr(data, name))
+        financials.recompute()
+
+        after = _snapshot(booking, financials)
+        changed = frozenset(
+            name for name in OPERATIONAL_FIELDS if created or before.get(name) != after.get(name)
+        )
+        money_changed = created or any(before.get(n) != after.get(n) for n in MONEY_FIELDS)
+
+        if created or changed or notes_changed or money_changed:
+            booking.full_clean(validate_unique=False)
+            booking.save()
+        if money_changed:
+            financials.booking = booking
+            financials.full_clean(exclude=["booking"])
+            financials.save()
+        audit_log(
+            booking=booking,
+            before=before,
+            after=after,
+            by=by,
+            via=via,
+            action="created" if created else "changed",
+        )
+        result = UpsertResult(
+            booking=booking, created=created, changed=changed, money_changed=money_changed
+        )
+        if start_pipeline and (created or changed):
+            # The one entry point that knows every stage; it does its database work in this
+            # transaction and queues the outside-world stages on commit.
+            from jada import pipeline
+
+            pipeline.start(booking.pk, changed=changed, created=created)
+        return result

@@ -1,0 +1,191 @@
+"""The crew's side of a charter: who works it, when, and what they must do. No money here."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import models
+
+
+class Role(models.TextChoices):
+    CAPTAIN = "captain", "Captain"
+    MATE = "mate", "Mate"
+    DECKHAND = "deckhand", "Deckhand"
+    STEWARD = "steward", "Steward"
+    CHEF = "chef", "Chef"
+
+
+def new_feed_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class CrewMember(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="crew_member"
+    )
+    code = models.CharField(max_length=20, unique=True, help_text="Roster id such as CAP_001.")
+    name = models.CharField(max_length=120)
+    email = models.EmailField(unique=True)
+    phone = models.CharField(max_length=40, blank=True)
+    roles = models.JSONField(default=list, blank=True, help_text="Roles this member can take.")
+    active = models.BooleanField(default=True)
+    # Secret for the personal calendar feed; regenerate to revoke a leaked URL.
+    feed_token = models.CharField(max_length=64, unique=True, default=new_feed_token)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0] if self.name else self.code
+
+
+class EventStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class CrewEvent(models.Model):
+    """The operational copy of a booking (the write-up's SCC event), built from its projection."""
+
+    # A plain id, not a foreign key: there is no ORM path from crew to the booking's money.
+    booking_id = models.BigIntegerField(unique=True)
+    title = models.CharField(max_length=200)
+    starts_at = models.DateTimeField(db_index=True)
+    duration_minutes = models.PositiveIntegerField()
+    dock_name = models.CharField(max_length=120)
+    dock_address = models.CharField(max_length=255, blank=True)
+    dock_directions = models.TextField(blank=True)
+    dock_map_url = models.URLField(blank=True)
+    guest_count = models.PositiveSmallIntegerField()
+    notes = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=12, choices=EventStatus.choices, default=EventStatus.SCHEDULED
+    )
+    # Rises on every change that matters to crew; drives emails and ICS SEQUENCE.
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-starts_at"]
+
+    def __str__(self) -> str:
+        return f"{self.title} {self.starts_at:%Y-%m-%d}"
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == EventStatus.CANCELLED
+
+
+class AssignmentState(models.TextChoices):
+    PENDING = "pending", "Awaiting answer"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+
+
+class Assignment(models.Model):
+    event = models.ForeignKey(CrewEvent, on_delete=models.CASCADE, related_name="assignments")
+    member = models.ForeignKey(CrewMember, on_delete=models.PROTECT, related_name="assignments")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.DECKHAND)
+    call_at = models.DateTimeField(help_text="When this member must be at the dock.")
+    # A shift may be longer than the charter (prep and clean-up), as in the write-up.
+    shift_minutes = models.PositiveIntegerField()
+    state = models.CharField(
+        max_length=10, choices=AssignmentState.choices, default=AssignmentState.PENDING
+    )
+    responded_at = models.DateTimeField(null=True, blank=True)
+    decline_reason = models.CharField(max_length=300, blank=True)
+    # Removed assignments are kept so the member can be sent a cancellation.
+    removed_at = models.DateTimeField(null=True, blank=True)
+    # What the member was last told: the event version and a snapshot to diff "what changed".
+    notified_version = models.PositiveIntegerField(default=0)
+    notified_snapshot = models.JSONField(default=dict, blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
+    sequence = models.PositiveIntegerField(default=0)
+    reminded_unanswered_at = models.DateTimeField(null=True, blank=True)
+    reminded_day_before_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["call_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "member"], name="assignment_unique_member"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} as {self.get_role_display()}"
+
+    @property
+    def shift_ends_at(self) -> datetime:
+        return self.call_at + timedelta(minutes=self.shift_minutes)
+
+    @property
+    def is_active(self) -> bool:
+        return self.removed_at is None
+
+
+class ChecklistTemplate(models.Model):
+    """A task for a role; `{guest_count}`, `{dock}` and `{start}` are filled from the event."""
+
+    role = models.CharField(max_length=20, choices=Role.choices, blank=True, help_text="Blank: all")
+    text = models.CharField(max_length=200)
+    position = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class ChecklistItem(models.Model):
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.CASCADE, related_name="checklist_items"
+    )
+    template = models.ForeignKey(
+        ChecklistTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    text = models.CharField(max_length=200)
+    position = models.PositiveSmallIntegerField(default=0)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Items that no longer apply are kept (with their tick) but hidden from the portal.
+    obsolete = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignment", "template"],
+                condition=models.Q(template__isnull=False),
+                name="checklist_item_unique_template",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_at is not None
+
+
+class LinkRequest(models.Model):
+    """A "send me a new link" request, kept for rate limiting by address and by client."""
+
+    email_hash = models.CharField(max_length=64, db_index=True)
+    client = models.CharField(max_length=64, db_index=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -1,0 +1,51 @@
+"""The guests' static page: its secret id, what was published, and what the guest was told."""
+
+from __future__ import annotations
+
+import secrets
+import string
+
+from django.db import models
+
+SESSION_ID_ALPHABET = string.ascii_uppercase + string.digits
+SESSION_ID_LENGTH = 12
+
+
+def new_session_id() -> str:
+    # 36^12 ≈ 4.7e18: unguessable for a page that holds no money and no crew contact.
+    return "".join(secrets.choice(SESSION_ID_ALPHABET) for _ in range(SESSION_ID_LENGTH))
+
+
+class PageState(models.TextChoices):
+    PENDING = "pending", "Not published yet"
+    PUBLISHED = "published", "Published"
+    FAILED = "failed", "Publishing failed"
+
+
+class GuestPage(models.Model):
+    # A plain id, not a foreign key: there is no ORM path from guests to the booking's money.
+    booking_id = models.BigIntegerField(unique=True)
+    session_id = models.CharField(max_length=32, unique=True, default=new_session_id)
+    content_hash = models.CharField(max_length=64, blank=True)
+    published_hash = models.CharField(max_length=64, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(max_length=10, choices=PageState.choices, default=PageState.PENDING)
+    # Fingerprint of what the guest was last emailed, so a re-run sends nothing new.
+    emailed_hash = models.CharField(max_length=64, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.session_id
+
+    @property
+    def path(self) -> str:
+        return f"/g/{self.session_id}"
+
+    @property
+    def object_name(self) -> str:
+        return f"jada-guest-{self.session_id.lower()}.html"

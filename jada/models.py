@@ -1,0 +1,99 @@
+"""Intake tokens and the record of every pipeline run, one row per stage."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.db import models
+
+
+def hash_token(token: str) -> str:
+    # Tokens are long random strings, so a plain SHA-256 is enough (no password stretching).
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    name = models.CharField(max_length=100)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Stage(models.TextChoices):
+    # Database stages: done inside the transaction that saves the booking.
+    BOOKING = "booking", "1 · Booking record"
+    CREW_EVENT = "crew_event", "2 · Crew event"
+    CHECKLIST = "checklist", "4 · Crew checklists"
+    # Outside-world stages: Celery tasks after commit, in parallel, then the summary.
+    CREW_NOTIFY = "crew_notify", "2 · Crew notifications"
+    GUEST_PUBLISH = "guest_publish", "3 · Guest page publish"
+    SUMMARY = "summary", "Summary to operator"
+
+
+DB_STAGES = (Stage.BOOKING, Stage.CREW_EVENT, Stage.CHECKLIST)
+PARALLEL_STAGES = (Stage.CREW_NOTIFY, Stage.GUEST_PUBLISH)
+
+
+class StageState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped"
+
+
+FINISHED_STATES = (StageState.SUCCEEDED, StageState.FAILED, StageState.SKIPPED)
+
+
+class PipelineRun(models.Model):
+    booking = models.ForeignKey(
+        "bookings.Booking", on_delete=models.CASCADE, related_name="pipeline_runs"
+    )
+    reason = models.CharField(max_length=20)  # created, changed, cancelled, retry, manual
+    changed = models.JSONField(default=list, blank=True)  # operational field names
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Run {self.pk} ({self.reason})"
+
+    @property
+    def state(self) -> str:
+        states = {s.state for s in self.stages.all()}
+        if StageState.FAILED in states:
+            return StageState.FAILED
+        if states & {StageState.PENDING, StageState.RUNNING}:
+            return StageState.RUNNING if self.dispatched_at else StageState.PENDING
+        return StageState.SUCCEEDED
+
+
+class StageRun(models.Model):
+    run = models.ForeignKey(PipelineRun, on_delete=models.CASCADE, related_name="stages")
+    stage = models.CharField(max_length=20, choices=Stage.choices)
+    state = models.CharField(max_length=10, choices=StageState.choices, default=StageState.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    detail = models.CharField(max_length=255, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "stage"], name="stage_run_unique_stage"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_stage_display()}: {self.state}"

@@ -1,0 +1,281 @@
+"""Settings for JADA: every knob from the environment, with defaults that need no service."""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("JADA_VAR_DIR", BASE_DIR / "var"))
+
+env = environ.Env()
+
+
+def _read(name: str, cast, default):
+    """Read one variable; a malformed value names the variable instead of a bare ValueError."""
+    file_name = os.environ.get(f"{name}_FILE")
+    if file_name and name not in os.environ:
+        # Secrets may come from files (Docker/systemd credentials) rather than the environment.
+        try:
+            os.environ[name] = Path(file_name).read_text().strip()
+        except OSError as e:
+            raise ImproperlyConfigured(f"{name}_FILE: cannot read {file_name}: {e}") from e
+    if name not in os.environ:
+        return default
+    raw = os.environ[name]
+    try:
+        return cast(raw)
+    except (ValueError, TypeError, KeyError) as e:
+        raise ImproperlyConfigured(f"{name}: malformed value {raw!r} ({e})") from e
+
+
+def _bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError("expected one of 1/0, true/false, yes/no, on/off")
+
+
+def _list(raw: str) -> list[str]:
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def _url(raw: str) -> str:
+    raw = raw.strip().rstrip("/")
+    if not raw.startswith(("http://", "https://")):
+        raise ValueError("expected an absolute http(s) URL")
+    return raw
+
+
+def _zone(raw: str) -> str:
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError) as e:
+        raise ValueError("unknown time zone") from e
+    return raw
+
+
+def _db(raw: str) -> dict:
+    if "://" not in raw:
+        raise ValueError("expected a URL such as postgres://user@host:5432/name")
+    return env.db_url_config(raw)
+
+
+def _email(raw: str) -> dict:
+    if "://" not in raw:
+        raise ValueError("expected a URL such as smtp+tls://user:pass@host:587")
+    return env.email_url_config(raw)
+
+
+DEBUG = _read("DEBUG", _bool, True)
+SECRET_KEY = _read("SECRET_KEY", str, "")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY: must be set when DEBUG=0")
+    # Development only: a fixed key keeps local magic links valid across restarts.
+    SECRET_KEY = "insecure-development-key-do-not-use-in-production"  # noqa: S105
+
+ALLOWED_HOSTS = _read("ALLOWED_HOSTS", _list, ["127.0.0.1", "localhost", "testserver"])
+SITE_URL = _read("SITE_URL", _url, "http://127.0.0.1:8000")
+GUEST_SITE_URL = _read("GUEST_SITE_URL", _url, SITE_URL)
+CSRF_TRUSTED_ORIGINS = [SITE_URL]
+
+TIME_ZONE_NAME = _read("TIME_ZONE", _zone, "America/Los_Angeles")
+# Django stores UTC; TIME_ZONE is the operator's zone used for display and form input.
+TIME_ZONE = TIME_ZONE_NAME
+USE_TZ = True
+USE_I18N = True
+LANGUAGE_CODE = "en-us"
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "jada",
+    "bookings",
+    "crew",
+    "guests",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "sesame.backends.ModelBackend",
+]
+
+ROOT_URLCONF = "jada.urls"
+WSGI_APPLICATION = "jada.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "jada.context_processors.operator",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": _read(
+        "DATABASE_URL", _db, {"ENGINE": "django.db.backends.sqlite3", "NAME": VAR_DIR / "db.sqlite3"}
+    )
+}
+DATABASES["default"].setdefault("CONN_MAX_AGE", 0 if DEBUG else 60)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Celery's eager mode and the dev server share one file; wait for a lock instead of failing.
+    DATABASES["default"].setdefault("OPTIONS", {"timeout": 20})
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+# Guest pages: S3 (django-storages) when a bucket is named, the local file system otherwise.
+GUEST_PAGES_BUCKET = _read("GUEST_PAGES_BUCKET", str, "")
+AWS_S3_ENDPOINT_URL = _read("AWS_S3_ENDPOINT_URL", _url, None)
+AWS_S3_REGION_NAME = _read("AWS_S3_REGION_NAME", str, "us-east-1")
+CLOUDFRONT_DISTRIBUTION_ID = _read("CLOUDFRONT_DISTRIBUTION_ID", str, "")
+GUEST_PAGES_CACHE_CONTROL = "public, max-age=60, must-revalidate"
+if GUEST_PAGES_BUCKET:
+    _guest_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": GUEST_PAGES_BUCKET,
+            "endpoint_url": AWS_S3_ENDPOINT_URL,
+            "region_name": AWS_S3_REGION_NAME,
+            # New buckets have ACLs disabled; sending one makes the upload fail.
+            "default_acl": None,
+            "file_overwrite": True,
+            "querystring_auth": False,
+            "addressing_style": "path" if AWS_S3_ENDPOINT_URL else None,
+            "object_parameters": {"CacheControl": GUEST_PAGES_CACHE_CONTROL},
+        },
+    }
+    # boto3 >= 1.36 sends checksums S3-compatible servers may reject (MissingContentLength).
+    os.environ.setdefault("AWS_REQUEST_CHECKSUM_CALCULATION", "when_required")
+    os.environ.setdefault("AWS_RESPONSE_CHECKSUM_VALIDATION", "when_required")
+else:
+    _guest_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": VAR_DIR / "guest-pages", "file_permissions_mode": 0o644},
+    }
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "guest_pages": _guest_storage,
+}
+
+# Celery: eager in-process by default; a broker URL turns on real workers.
+CELERY_BROKER_URL = _read("CELERY_BROKER_URL", str, "")
+CELERY_RESULT_BACKEND = _read("CELERY_RESULT_BACKEND", str, CELERY_BROKER_URL or "cache+memory://")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A down broker must not hang the request that saved a booking: fail fast, the sweeper resumes.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    "resume-pipelines": {"task": "jada.tasks.resume_pipelines", "schedule": 60.0},
+    "crew-reminders": {"task": "crew.tasks.send_reminders", "schedule": 300.0},
+}
+PIPELINE_STALE_AFTER_SECONDS = _read("PIPELINE_STALE_AFTER_SECONDS", int, 120)
+
+# Email: console by default; EMAIL_URL or the standard EMAIL_* variables for SMTP/SES.
+_email_default = {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+_email_config = _read("EMAIL_URL", _email, None)
+if _email_config is None and "EMAIL_HOST" in os.environ:
+    _email_config = {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": _read("EMAIL_HOST", str, "localhost"),
+        "EMAIL_PORT": _read("EMAIL_PORT", int, 25),
+        "EMAIL_HOST_USER": _read("EMAIL_HOST_USER", str, ""),
+        "EMAIL_HOST_PASSWORD": _read("EMAIL_HOST_PASSWORD", str, ""),
+        "EMAIL_USE_TLS": _read("EMAIL_USE_TLS", _bool, False),
+        "EMAIL_USE_SSL": _read("EMAIL_USE_SSL", _bool, False),
+    }
+globals().update(_email_config or _email_default)
+EMAIL_TIMEOUT = _read("EMAIL_TIMEOUT", int, 20)
+DEFAULT_FROM_EMAIL = _read("DEFAULT_FROM_EMAIL", str, "JADA Charters <charters@sailjada.com>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+OPERATOR_EMAILS = _read("OPERATOR_EMAILS", _list, ["operator@sailjada.com"])
+SUMMARY_WEBHOOK_URL = _read("SUMMARY_WEBHOOK_URL", _url, "")
+SUMMARY_WEBHOOK_SECRET = _read("SUMMARY_WEBHOOK_SECRET", str, "")
+GUEST_EMAILS_ENABLED = _read("GUEST_EMAILS_ENABLED", _bool, True)
+# Marketplaces whose terms forbid contacting their guests directly.
+GUEST_EMAILS_BLOCKED_SOURCES = _read("GUEST_EMAILS_BLOCKED_SOURCES", _list, [])
+
+# Branding of the operator-facing and guest-facing domains.
+OPERATOR_NAME = _read("OPERATOR_NAME", str, "JADA Charters")
+GUEST_BRAND_NAME = _read("GUEST_BRAND_NAME", str, "Queen of San Diego")
+GUEST_CONTACT_PHONE = _read("GUEST_CONTACT_PHONE", str, "+1 619 555 0100")
+GUEST_CONTACT_EMAIL = _read("GUEST_CONTACT_EMAIL", str, "hello@queenofsandiego.com")
+
+# Magic links (django-sesame): scoped tokens with a bounded age, never the global one-time mode.
+SESAME_TOKEN_NAME = "t"  # short: some webmail clients cut long links
+SESAME_MAX_AGE = 60 * 60 * 24 * 45
+SESAME_ONE_TIME = False
+CREW_LINK_MAX_AGE = _read("CREW_LINK_MAX_AGE", int, 60 * 60 * 24 * 45)
+CREW_REMINDER_MIN_NOTICE_HOURS = _read("CREW_REMINDER_MIN_NOTICE_HOURS", int, 12)
+CREW_UNANSWERED_REMINDER_HOURS = _read("CREW_UNANSWERED_REMINDER_HOURS", int, 24)
+LOGIN_URL = "crew-login"
+
+API_MAX_BODY_BYTES = 64 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+# Security: strict when DEBUG is off (manage.py check --deploy stays clean).
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if not DEBUG:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = _read("SECURE_SSL_REDIRECT", _bool, True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = _read("SECURE_HSTS_SECONDS", int, 31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+
+CURRENCY = "USD"
+MONEY_PLACES = Decimal("0.01")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": _read("LOG_LEVEL", str, "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# Tests and CI: a missing service is a failure rather than a skip.
+REQUIRE_SERVICES = _read("REQUIRE_SERVICES", _bool, False)
