@@ -75,3 +75,35 @@ def dispatch(run_id: int) -> None:
     from jada import tasks
 
     tasks.dispatch_run(run_id)
+
+
+def latest_run(booking_id: int) -> PipelineRun | None:
+    return (
+        PipelineRun.objects.filter(booking_id=booking_id)
+        .prefetch_related("stages")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def stage_states(booking_id: int) -> dict[str, str]:
+    """Stage name → state of the booking's latest run (the API's `pipeline` object)."""
+    run = latest_run(booking_id)
+    return {s.stage: s.state for s in run.stages.all()} if run else {}
+
+
+def runs_for_booking(booking_id: int, *, limit: int = 10) -> list[PipelineRun]:
+    return list(
+        PipelineRun.objects.filter(booking_id=booking_id)
+        .prefetch_related("stages")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def needs_attention_booking_ids():
+    """Bookings with a failed stage in any run (a values queryset usable in `pk__in`)."""
+    return (
+        StageRun.objects.filter(state=StageState.FAILED)
+        .values_list("run__booking_id", flat=True)
+        .distinct()
+    )
