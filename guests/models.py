@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import string
 
+from django.conf import settings
 from django.db import models
 
 SESSION_ID_ALPHABET = string.ascii_uppercase + string.digits
@@ -26,9 +27,14 @@ class GuestPage(models.Model):
     # A plain id, not a foreign key: there is no ORM path from guests to the booking's money.
     booking_id = models.BigIntegerField(unique=True)
     session_id = models.CharField(max_length=32, unique=True, default=new_session_id)
+    # sha256 of the rendered page; `published_hash` is what the storage holds now.
     content_hash = models.CharField(max_length=64, blank=True)
     published_hash = models.CharField(max_length=64, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
+    # Fingerprint of what the page says (its facts, not its markup) and how often that changed:
+    # the calendar entry's SEQUENCE, so a guest's calendar takes a changed charter as an update.
+    facts_hash = models.CharField(max_length=64, blank=True)
+    revision = models.PositiveIntegerField(default=0)
     state = models.CharField(max_length=10, choices=PageState.choices, default=PageState.PENDING)
     # Fingerprint of what the guest was last emailed, so a re-run sends nothing new.
     emailed_hash = models.CharField(max_length=64, blank=True)
@@ -44,8 +50,13 @@ class GuestPage(models.Model):
 
     @property
     def path(self) -> str:
+        """The URL path guests use; CloudFront maps it to `object_name`."""
         return f"/g/{self.session_id}"
 
     @property
     def object_name(self) -> str:
         return f"jada-guest-{self.session_id.lower()}.html"
+
+    @property
+    def url(self) -> str:
+        return f"{settings.GUEST_SITE_URL}{self.path}"

@@ -1,11 +1,39 @@
-"""Writes to the guests' side: the page record. Rendering and export live in guests.publishing."""
+"""Writes to the guests' side: the page record, its publication, and what the guest is told."""
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+import hashlib
+import logging
+from collections.abc import Callable, Iterable
 
-from bookings.selectors import OperationalBooking
-from guests.models import GuestPage, new_session_id
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from bookings.selectors import OperationalBooking, booking_operational, bookings_operational
+from guests.models import GuestPage, PageState, new_session_id
+from guests.publishing import (
+    BulkResult,
+    PublishResult,
+    page_mark_published,
+    page_upload,
+    pages_invalidate,
+)
+from guests.render import GuestFacts, guest_email, page_revise, render_page
+
+logger = logging.getLogger(__name__)
+
+PAGE_STATE_FIELDS = [
+    "facts_hash",
+    "revision",
+    "content_hash",
+    "published_hash",
+    "published_at",
+    "state",
+    "updated_at",
+]
+# Pages rendered per query of booking projections in a bulk re-export.
+BULK_CHUNK = 500
 
 
 def guest_page_ensure(*, booking: OperationalBooking) -> GuestPage:
@@ -23,3 +51,164 @@ def guest_page_ensure(*, booking: OperationalBooking) -> GuestPage:
             if page is not None:
                 return page
     raise RuntimeError("could not allocate a unique guest session id")
+
+
+def _locked_page(booking_id: int) -> GuestPage:
+    page = GuestPage.objects.select_for_update().filter(booking_id=booking_id).first()
+    if page is None:
+        guest_page_ensure(booking=booking_operational(booking_id))
+        page = GuestPage.objects.select_for_update().get(booking_id=booking_id)
+    return page
+
+
+def guest_page_publish(*, booking_id: int, force: bool = False) -> PublishResult:
+    """Render the booking's page; upload and invalidate it only when its bytes changed.
+
+    Safe to run twice (the page row is locked, the second run finds nothing to do). Storage and
+    CloudFront errors propagate, so the caller's task retries; the page is then marked failed.
+    """
+    try:
+        with transaction.atomic():
+            page = _locked_page(booking_id)
+            # Read after the lock, so a slower run never publishes an older version of the booking.
+            facts = GuestFacts.of(booking_operational(booking_id))
+            before = (page.facts_hash, page.content_hash, page.state)
+            page_revise(page, facts)
+            rendered = render_page(page, facts)
+            page.content_hash = rendered.content_hash
+            upload = force or page.published_hash != rendered.content_hash
+            invalidation_id = None
+            if upload:
+                page_upload(page, rendered)
+                invalidation_id, _ = pages_invalidate([(page, rendered.content_hash)])
+                page_mark_published(page, rendered.content_hash, now=timezone.now())
+            elif page.published_hash:
+                # What storage holds is current: clear a failure left by an earlier attempt.
+                page.state = PageState.PUBLISHED
+            if upload or before != (page.facts_hash, page.content_hash, page.state):
+                page.save()
+    except Exception:
+        GuestPage.objects.filter(booking_id=booking_id).update(
+            state=PageState.FAILED, updated_at=timezone.now()
+        )
+        raise
+    if upload:
+        logger.info("guest page %s published (%s)", page.pk, rendered.content_hash[:12])
+    return PublishResult(
+        booking_id=booking_id,
+        session_id=page.session_id,
+        content_hash=rendered.content_hash,
+        uploaded=upload,
+        invalidation_id=invalidation_id,
+    )
+
+
+def guest_pages_publish_bulk(
+    *,
+    booking_ids: Iterable[int] | None = None,
+    changed_only: bool = True,
+    dry_run: bool = False,
+    progress: Callable[[int], object] | None = None,
+) -> BulkResult:
+    """Re-export many pages (all when `booking_ids` is None) with one CloudFront invalidation.
+
+    `changed_only=False` uploads every page even when its bytes are unchanged; `dry_run` renders
+    and counts without writing anything; `progress(n)` is called as pages are done.
+    """
+    result = BulkResult(dry_run=dry_run)
+    pages = GuestPage.objects.order_by("pk")
+    if booking_ids is not None:
+        pages = pages.filter(booking_id__in=list(booking_ids))
+    with transaction.atomic():
+        # Locked in id order for the whole export: uploads are only recorded once the one
+        # invalidation for all of them succeeded, so a failure leaves everything to redo.
+        pages = list(pages if dry_run else pages.select_for_update())
+        exported: list[tuple[GuestPage, str]] = []
+        for start in range(0, len(pages), BULK_CHUNK):
+            chunk = pages[start : start + BULK_CHUNK]
+            bookings = bookings_operational(page.booking_id for page in chunk)
+            for page in chunk:
+                result.checked += 1
+                booking = bookings.get(page.booking_id)
+                if booking is None:
+                    result.missing += 1
+                else:
+                    facts = GuestFacts.of(booking)
+                    page_revise(page, facts)
+                    rendered = render_page(page, facts)
+                    page.content_hash = rendered.content_hash
+                    if changed_only and page.published_hash == rendered.content_hash:
+                        result.unchanged += 1
+                    else:
+                        result.published += 1
+                        if not dry_run:
+                            page_upload(page, rendered)
+                            exported.append((page, rendered.content_hash))
+                if progress is not None:
+                    progress(1)
+        if dry_run:
+            return result
+        result.invalidation_id, result.invalidated_paths = pages_invalidate(exported)
+        result.invalidation_calls = int(result.invalidation_id is not None)
+        now = timezone.now()
+        for page, content_hash in exported:
+            page_mark_published(page, content_hash, now=now)
+        for page in pages:
+            page.updated_at = now
+        GuestPage.objects.bulk_update(
+            pages,
+            PAGE_STATE_FIELDS,
+            batch_size=BULK_CHUNK,
+        )
+    return result
+
+
+def _emails_allowed(booking: OperationalBooking) -> bool:
+    blocked = {source.lower() for source in settings.GUEST_EMAILS_BLOCKED_SOURCES}
+    return (
+        settings.GUEST_EMAILS_ENABLED
+        and bool(booking.guest_email)
+        and booking.source.lower() not in blocked
+    )
+
+
+def guest_notify(*, booking_id: int, force: bool = False) -> bool:
+    """Email the guest their page when what it says is news to them; True when one was sent.
+
+    One confirmation, then one email per change of what the page says (or of the address), a
+    cancellation notice when cancelled. `force` resends the current one (the admin's action).
+    The page is published first, so the link in the email always works.
+    """
+    if not _emails_allowed(booking_operational(booking_id)):
+        return False
+    guest_page_publish(booking_id=booking_id)
+    with transaction.atomic():
+        page = _locked_page(booking_id)
+        booking = booking_operational(booking_id)
+        if not _emails_allowed(booking):
+            return False
+        facts = GuestFacts.of(booking)
+        page_revise(page, facts)
+        fingerprint = hashlib.sha256(
+            f"{page.facts_hash}:{booking.guest_email.strip().lower()}".encode()
+        ).hexdigest()
+        told = page.emailed_hash
+        if fingerprint == told and not force:
+            return False
+        if facts.cancelled and not told and not force:
+            # Never told of the charter: a cancellation notice would only confuse.
+            return False
+        if facts.cancelled:
+            kind = "cancelled"
+        elif told and told != fingerprint:
+            kind = "changed"
+        else:
+            kind = "confirmed"
+        guest_email(page, facts, to=booking.guest_email, kind=kind).send()
+        page.emailed_hash = fingerprint
+        page.emailed_at = timezone.now()
+        page.save(
+            update_fields=["facts_hash", "revision", "emailed_hash", "emailed_at", "updated_at"]
+        )
+    logger.info("guest email (%s) sent for page %s", kind, page.pk)
+    return True

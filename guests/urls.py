@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from guests import views
+
+urlpatterns = [
+    path("g/<str:session_id>", views.page, name="guests-page"),
+]

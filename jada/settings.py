@@ -143,7 +143,9 @@ TEMPLATES = [
 
 DATABASES = {
     "default": _read(
-        "DATABASE_URL", _db, {"ENGINE": "django.db.backends.sqlite3", "NAME": VAR_DIR / "db.sqlite3"}
+        "DATABASE_URL",
+        _db,
+        {"ENGINE": "django.db.backends.sqlite3", "NAME": VAR_DIR / "db.sqlite3"},
     )
 }
 DATABASES["default"].setdefault("CONN_MAX_AGE", 0 if DEBUG else 60)
@@ -160,30 +162,53 @@ GUEST_PAGES_BUCKET = _read("GUEST_PAGES_BUCKET", str, "")
 AWS_S3_ENDPOINT_URL = _read("AWS_S3_ENDPOINT_URL", _url, None)
 AWS_S3_REGION_NAME = _read("AWS_S3_REGION_NAME", str, "us-east-1")
 CLOUDFRONT_DISTRIBUTION_ID = _read("CLOUDFRONT_DISTRIBUTION_ID", str, "")
+# A local S3-compatible server (moto) usually serves CloudFront's API too.
+AWS_CLOUDFRONT_ENDPOINT_URL = _read("AWS_CLOUDFRONT_ENDPOINT_URL", _url, AWS_S3_ENDPOINT_URL)
 GUEST_PAGES_CACHE_CONTROL = "public, max-age=60, must-revalidate"
-if GUEST_PAGES_BUCKET:
-    _guest_storage = {
-        "BACKEND": "storages.backends.s3.S3Storage",
+
+
+def guest_pages_storage(
+    *,
+    bucket: str,
+    endpoint_url: str | None = None,
+    region_name: str = "us-east-1",
+    cache_control: str = GUEST_PAGES_CACHE_CONTROL,
+    location: Path = VAR_DIR / "guest-pages",
+) -> dict:
+    """STORAGES["guest_pages"] built from values, so tests switch backends exactly as here."""
+    if not bucket:
+        return {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {
+                "location": location,
+                "file_permissions_mode": 0o644,
+                "allow_overwrite": True,
+            },
+        }
+    return {
+        # Adds the charset to `Content-Type`, which plain S3Storage leaves out.
+        "BACKEND": "guests.storage.GuestPageStorage",
         "OPTIONS": {
-            "bucket_name": GUEST_PAGES_BUCKET,
-            "endpoint_url": AWS_S3_ENDPOINT_URL,
-            "region_name": AWS_S3_REGION_NAME,
+            "bucket_name": bucket,
+            "endpoint_url": endpoint_url,
+            "region_name": region_name,
             # New buckets have ACLs disabled; sending one makes the upload fail.
             "default_acl": None,
             "file_overwrite": True,
             "querystring_auth": False,
-            "addressing_style": "path" if AWS_S3_ENDPOINT_URL else None,
-            "object_parameters": {"CacheControl": GUEST_PAGES_CACHE_CONTROL},
+            "addressing_style": "path" if endpoint_url else None,
+            "object_parameters": {"CacheControl": cache_control},
         },
     }
+
+
+_guest_storage = guest_pages_storage(
+    bucket=GUEST_PAGES_BUCKET, endpoint_url=AWS_S3_ENDPOINT_URL, region_name=AWS_S3_REGION_NAME
+)
+if GUEST_PAGES_BUCKET:
     # boto3 >= 1.36 sends checksums S3-compatible servers may reject (MissingContentLength).
     os.environ.setdefault("AWS_REQUEST_CHECKSUM_CALCULATION", "when_required")
     os.environ.setdefault("AWS_RESPONSE_CHECKSUM_VALIDATION", "when_required")
-else:
-    _guest_storage = {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": VAR_DIR / "guest-pages", "file_permissions_mode": 0o644},
-    }
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -240,7 +265,7 @@ GUEST_CONTACT_PHONE = _read("GUEST_CONTACT_PHONE", str, "+1 619 555 0100")
 GUEST_CONTACT_EMAIL = _read("GUEST_CONTACT_EMAIL", str, "hello@queenofsandiego.com")
 
 # Magic links (django-sesame): scoped tokens with a bounded age, never the global one-time mode.
-SESAME_TOKEN_NAME = "t"  # short: some webmail clients cut long links
+SESAME_TOKEN_NAME = "t"  # noqa: S105 (a query parameter name; short: webmail cuts long links)
 SESAME_MAX_AGE = 60 * 60 * 24 * 45
 SESAME_ONE_TIME = False
 CREW_LINK_MAX_AGE = _read("CREW_LINK_MAX_AGE", int, 60 * 60 * 24 * 45)

@@ -14,6 +14,9 @@ from bookings.models import Dock
 from bookings.services import BookingData, booking_upsert
 from crew.models import ChecklistTemplate, CrewMember, Role
 
+# Shared fixtures: the moto server, S3 guest storage, guest pages in tmp_path.
+pytest_plugins = ["tests.aws"]
+
 
 def require_service(name: str, reason: str) -> None:
     """Skip locally when a service is missing; fail in CI, where it must be there."""
@@ -26,7 +29,11 @@ def require_service(name: str, reason: str) -> None:
 def alice(db) -> User:
     """Operator: staff with every bookings permission, money included."""
     user = User.objects.create_user("alice", "alice@sailjada.com", "pw-alice", is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(content_type__app_label__in=["bookings", "crew", "guests", "jada"]))
+    user.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label__in=["bookings", "crew", "guests", "jada"]
+        )
+    )
     return user
 
 
@@ -36,7 +43,9 @@ def bob(db) -> User:
     user = User.objects.create_user("bob", "bob@sailjada.com", "pw-bob", is_staff=True)
     perms = Permission.objects.filter(
         content_type__app_label__in=["bookings", "crew", "guests", "jada"]
-    ).exclude(codename__in=["view_financials", "change_financials", "add_financials", "delete_financials"])
+    ).exclude(
+        codename__in=["view_financials", "change_financials", "add_financials", "delete_financials"]
+    )
     user.user_permissions.set(perms)
     return user
 
@@ -62,8 +71,12 @@ def make_member(code: str, name: str, email: str, roles: list[str]) -> CrewMembe
 def roster(db) -> dict[str, CrewMember]:
     return {
         "CAP_001": make_member("CAP_001", "Marco Reyes", "cap001@crew.example.com", [Role.CAPTAIN]),
-        "CREW_001": make_member("CREW_001", "Dana Cole", "crew001@crew.example.com", [Role.DECKHAND]),
-        "CREW_002": make_member("CREW_002", "Sam Ortiz", "crew002@crew.example.com", [Role.DECKHAND]),
+        "CREW_001": make_member(
+            "CREW_001", "Dana Cole", "crew001@crew.example.com", [Role.DECKHAND]
+        ),
+        "CREW_002": make_member(
+            "CREW_002", "Sam Ortiz", "crew002@crew.example.com", [Role.DECKHAND]
+        ),
     }
 
 

@@ -1,0 +1,66 @@
+"""Export of rendered guest pages: upload to storage, invalidate CloudFront, note what was done."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from guests import cloudfront
+from guests.models import GuestPage, PageState
+from guests.render import RenderedPage
+from guests.storage import page_write
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    booking_id: int
+    session_id: str
+    content_hash: str
+    uploaded: bool
+    invalidation_id: str | None = None
+
+
+@dataclass
+class BulkResult:
+    checked: int = 0
+    published: int = 0  # uploaded, or would be in a dry run
+    unchanged: int = 0
+    missing: int = 0  # page records whose booking no longer exists
+    invalidation_calls: int = 0
+    invalidated_paths: int = 0
+    invalidation_id: str | None = None
+    dry_run: bool = False
+
+    def summary(self) -> str:
+        if self.dry_run:
+            return (
+                f"Dry run: {self.published} of {self.checked} guest pages would be published, "
+                f"{self.unchanged} unchanged, {self.missing} without a booking; nothing written."
+            )
+        return (
+            f"{self.checked} guest pages checked: {self.published} published, "
+            f"{self.unchanged} unchanged, {self.missing} without a booking; "
+            f"{self.invalidation_calls} invalidation call(s) for {self.invalidated_paths} paths."
+        )
+
+
+def page_upload(page: GuestPage, rendered: RenderedPage) -> None:
+    page_write(page.object_name, rendered.html)
+
+
+def pages_invalidate(changes: Sequence[tuple[GuestPage, str]]) -> tuple[str | None, int]:
+    """One invalidation for every (page, new content hash); (id, paths) or (None, 0) when off."""
+    if not changes or not cloudfront.enabled():
+        return None, 0
+    paths = [path for page, _ in changes for path in cloudfront.page_paths(page)]
+    reference = cloudfront.caller_reference(
+        (page.pk, page.published_hash, content_hash) for page, content_hash in changes
+    )
+    return cloudfront.invalidate(paths, reference=reference), len(paths)
+
+
+def page_mark_published(page: GuestPage, content_hash: str, *, now: datetime) -> None:
+    page.published_hash = content_hash
+    page.published_at = now
+    page.state = PageState.PUBLISHED

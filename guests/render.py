@@ -1,0 +1,201 @@
+"""The guest page, its calendar entry and emails, from the booking's operational projection."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import formataddr, parseaddr
+from typing import Any
+from urllib.parse import quote, quote_plus, urlsplit
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from icalendar import Calendar, Event
+
+from bookings.selectors import OperationalBooking
+from guests.models import GuestPage
+
+PAGE_TEMPLATE = "guests/page.html"
+# Characters left as they are in the data: link of the calendar entry (all valid in a URL).
+ICS_SAFE = ":;,./@-_=+!*'()~"
+
+
+@dataclass(frozen=True)
+class GuestFacts:
+    """What the guest is told: a whitelist over the projection (no notes, no crew, no contact)."""
+
+    guest_name: str
+    guest_count: int
+    starts_at: datetime
+    duration_minutes: int
+    dock_name: str
+    dock_address: str
+    dock_directions: str
+    dock_map_url: str
+    cancelled: bool
+    source_label: str
+    reference: str
+
+    @classmethod
+    def of(cls, booking: OperationalBooking) -> GuestFacts:
+        return cls(
+            guest_name=booking.guest_name,
+            guest_count=booking.guest_count,
+            starts_at=booking.starts_at.astimezone(UTC),
+            duration_minutes=booking.duration_minutes,
+            dock_name=booking.dock_name,
+            dock_address=booking.dock_address,
+            dock_directions=booking.dock_directions,
+            dock_map_url=booking.dock_map_url,
+            cancelled=booking.is_cancelled,
+            source_label=booking.source_label,
+            reference=booking.external_ref,
+        )
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+    def fingerprint(self) -> str:
+        values = asdict(self) | {"starts_at": self.starts_at.isoformat()}
+        return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class RenderedPage:
+    html: bytes
+    ics: bytes
+    content_hash: str
+
+
+def page_revise(page: GuestPage, facts: GuestFacts) -> bool:
+    """Note on `page` (unsaved) that its facts changed; True when they did."""
+    fingerprint = facts.fingerprint()
+    if page.facts_hash == fingerprint:
+        return False
+    if page.facts_hash:
+        page.revision += 1
+    page.facts_hash = fingerprint
+    return True
+
+
+def _duration_label(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    parts = []
+    if hours:
+        parts.append(f"{hours} hour{'s' if hours != 1 else ''}")
+    if rest:
+        parts.append(f"{rest} minute{'s' if rest != 1 else ''}")
+    return " ".join(parts)
+
+
+def _clock(moment: datetime) -> str:
+    return f"{moment:%I:%M %p}".lstrip("0")
+
+
+def _tel_uri(phone: str) -> str:
+    return "tel:" + re.sub(r"[^\d+]", "", phone)
+
+
+def _map_url(facts: GuestFacts) -> str:
+    if facts.dock_map_url:
+        return facts.dock_map_url
+    query = ", ".join(part for part in (facts.dock_name, facts.dock_address) if part)
+    return f"https://www.google.com/maps/search/?api=1&query={quote_plus(query)}"
+
+
+def guest_context(page: GuestPage, facts: GuestFacts) -> dict[str, Any]:
+    """Labels shared by the page and the guest emails, in the operator's zone, named."""
+    zone_name = settings.TIME_ZONE_NAME
+    zone = ZoneInfo(zone_name)
+    start = facts.starts_at.astimezone(zone)
+    end = facts.ends_at.astimezone(zone)
+    same_day = start.date() == end.date()
+    return {
+        "brand": settings.GUEST_BRAND_NAME,
+        "facts": facts,
+        "first_name": facts.guest_name.split()[0] if facts.guest_name.split() else "",
+        "date_label": f"{start:%A, %B} {start.day}, {start.year}",
+        "short_date_label": f"{start:%A, %B} {start.day}",
+        "start_label": f"{_clock(start)} {start.tzname()}",
+        "end_label": f"{_clock(end)} {end.tzname()}"
+        + ("" if same_day else f" on {end:%A, %B} {end.day}"),
+        "zone_name": zone_name,
+        "duration_label": _duration_label(facts.duration_minutes),
+        "map_url": _map_url(facts),
+        "contact_phone": settings.GUEST_CONTACT_PHONE,
+        "contact_phone_uri": _tel_uri(settings.GUEST_CONTACT_PHONE),
+        "contact_email": settings.GUEST_CONTACT_EMAIL,
+        "page_url": page.url,
+        "ics_filename": f"{_slug(settings.GUEST_BRAND_NAME)}-charter.ics",
+    }
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "charter"
+
+
+def render_ics(page: GuestPage, facts: GuestFacts) -> bytes:
+    """The calendar entry: one event whose SEQUENCE follows the page's revision."""
+    brand = settings.GUEST_BRAND_NAME
+    host = urlsplit(settings.GUEST_SITE_URL).hostname or "localhost"
+    calendar = Calendar()
+    calendar.add("prodid", f"-//{brand}//Guest page//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", "PUBLISH")
+    event = Event()
+    # The page id, not the session id: the UID must not carry the page's secret.
+    event.add("uid", f"guest-page-{page.pk}@{host}")
+    # Fixed per page so that an unchanged page renders the same bytes; SEQUENCE marks updates.
+    event.add("dtstamp", (page.created_at or facts.starts_at).astimezone(UTC))
+    event.add("sequence", page.revision)
+    event.add("dtstart", facts.starts_at)
+    event.add("dtend", facts.ends_at)
+    event.add("summary", f"{'Cancelled: ' if facts.cancelled else ''}{brand} charter")
+    event.add("location", ", ".join(p for p in (facts.dock_name, facts.dock_address) if p))
+    description = [facts.dock_directions, f"Details: {page.url}"]
+    description.append(
+        f"Questions: {settings.GUEST_CONTACT_PHONE} or {settings.GUEST_CONTACT_EMAIL}"
+    )
+    event.add("description", "\n\n".join(line for line in description if line))
+    event.add("url", page.url)
+    event.add("status", "CANCELLED" if facts.cancelled else "CONFIRMED")
+    calendar.add_component(event)
+    return calendar.to_ical()
+
+
+def render_page(page: GuestPage, facts: GuestFacts) -> RenderedPage:
+    """The self-contained page (and its ICS, inlined as a data: link) plus its content hash."""
+    ics = render_ics(page, facts)
+    context = guest_context(page, facts)
+    # Percent-encoded rather than base64, so the calendar text stays legible in the page source.
+    context["ics_href"] = "data:text/calendar;charset=utf-8," + quote(ics, safe=ICS_SAFE)
+    html = render_to_string(PAGE_TEMPLATE, context).encode("utf-8")
+    return RenderedPage(html=html, ics=ics, content_hash=hashlib.sha256(html).hexdigest())
+
+
+def guest_email(
+    page: GuestPage, facts: GuestFacts, *, to: str, kind: str
+) -> EmailMultiAlternatives:
+    """The guest's email (`kind`: confirmed, changed, cancelled): the page's facts and its ICS."""
+    context = guest_context(page, facts) | {"kind": kind}
+    brand_name = settings.GUEST_BRAND_NAME
+    subject = " ".join(render_to_string("emails/guest-charter-subject.txt", context).split())
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string("emails/guest-charter-body.txt", context),
+        # The guest-facing brand's name on the operator's sending address; replies go to the brand.
+        from_email=formataddr((brand_name, parseaddr(settings.DEFAULT_FROM_EMAIL)[1])),
+        to=[to],
+        reply_to=[settings.GUEST_CONTACT_EMAIL],
+    )
+    message.attach_alternative(
+        render_to_string("emails/guest-charter-body.html", context), "text/html"
+    )
+    message.attach(context["ics_filename"], render_ics(page, facts).decode(), "text/calendar")
+    return message

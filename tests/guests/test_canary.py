@@ -1,0 +1,58 @@
+"""No money and no crew contact on any guest surface: the page, its ICS, emails, served bytes."""
+
+from __future__ import annotations
+
+import logging
+import re
+from urllib.parse import unquote
+
+from django.core import mail
+
+from guests.models import GuestPage
+from guests.services import guest_notify, guest_page_publish
+from tests.guests.conftest import crew_contacts, money_strings
+
+
+def unfold(ics: str) -> str:
+    # ICS folds long lines; a value split across a fold must still be found.
+    return ics.replace("\r\n ", "").replace("\n ", "")
+
+
+def guest_surfaces(client, booking, s3_guest_storage) -> dict[str, str]:
+    guest_page_publish(booking_id=booking.pk)
+    guest_notify(booking_id=booking.pk, force=True)
+    page = GuestPage.objects.get(booking_id=booking.pk)
+    exported = s3_guest_storage.s3().get_object(
+        Bucket=s3_guest_storage.bucket, Key=page.object_name
+    )
+    html = exported["Body"].read().decode()
+    ics = unquote(re.search(r'href="data:text/calendar;charset=utf-8,([^"]+)"', html).group(1))
+    [message] = mail.outbox
+    [(_, attachment, _)] = message.attachments
+    return {
+        "exported html": html,
+        "exported ics": unfold(ics),
+        "served page": client.get(page.path).content.decode(),
+        "email subject": message.subject,
+        "email text": message.body,
+        "email html": message.alternatives[0][0],
+        "email ics": unfold(attachment),
+    }
+
+
+def test_no_guest_surface_shows_money_or_crew(
+    client, canary_booking, roster, s3_guest_storage, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    surfaces = guest_surfaces(client, canary_booking, s3_guest_storage)
+    surfaces["logs"] = caplog.text
+    forbidden = money_strings(canary_booking) + crew_contacts(roster)
+    forbidden += ["VIP: owner", "guest briefing required", "Marco Reyes", "CAP_001"]
+    assert "+1 619 555 0111" in forbidden and "cap001@crew.example.com" in forbidden
+    assert "7319.27" in forbidden and "$7,319.27" in forbidden and "978.59" in forbidden
+    for name, text in surfaces.items():
+        assert text, f"{name} yielded nothing"
+        for value in forbidden:
+            assert value not in text, f"{value!r} leaked into the {name}"
+    # The surfaces are about this charter (the check is not vacuous).
+    assert "Jordan" in surfaces["exported html"] and "BS-CANARY-1" in surfaces["exported html"]

@@ -1,0 +1,154 @@
+"""The page itself: self-contained, valid, small, and saying what a guest needs."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import UTC, datetime
+from urllib.parse import unquote
+
+import html5lib
+import pytest
+from icalendar import Calendar
+
+from bookings.selectors import booking_operational
+from bookings.services import booking_upsert
+from guests.models import GuestPage
+from guests.render import GuestFacts, page_revise, render_page
+from guests.services import guest_page_ensure
+from tests.conftest import booking_data
+
+
+def rendered_for(booking):
+    projection = booking_operational(booking.pk)
+    page = guest_page_ensure(booking=projection)
+    facts = GuestFacts.of(projection)
+    page_revise(page, facts)
+    return page, render_page(page, facts)
+
+
+def ics_of(html: str) -> bytes:
+    match = re.search(r'href="data:text/calendar;charset=utf-8,([^"]+)"', html)
+    assert match, "the page links its calendar entry as a data: URI"
+    return unquote(match.group(1).replace("&#x27;", "'")).encode()
+
+
+def test_it_is_valid_html5(booking):
+    _, rendered = rendered_for(booking)
+    parser = html5lib.HTMLParser(strict=True)
+    parser.parse(rendered.html)
+    assert parser.errors == []
+
+
+def test_it_is_small_and_self_contained(booking):
+    _, rendered = rendered_for(booking)
+    html = rendered.html.decode()
+    assert len(rendered.html) <= 14 * 1024
+    assert "<script" not in html.lower()
+    assert " src=" not in html
+    assert "@font-face" not in html and "@import" not in html
+    assert "<link" not in html
+    # Only the map link leaves the page over http(s); the rest is tel:, mailto: and data:.
+    external = re.findall(r'href="(https?://[^"]*)"', html)
+    assert external == ["https://maps.example.com/?q=Sheraton+Hotel+Dock"]
+
+
+def test_it_is_noindex_phone_ready_and_labelled(booking):
+    _, rendered = rendered_for(booking)
+    html = rendered.html.decode()
+    assert '<html lang="en">' in html
+    assert '<meta name="robots" content="noindex, nofollow">' in html
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
+    assert '<meta charset="utf-8">' in html
+    assert html.count("<h1>") == 1
+    assert {"When", "Where", "What to bring", "Questions?"} <= set(
+        re.findall(r"<h2>(.*?)</h2>", html)
+    )
+
+
+def test_it_says_what_a_guest_needs(booking):
+    _, rendered = rendered_for(booking)
+    html = rendered.html.decode()
+    assert "Queen of San Diego" in html
+    assert "Your charter is confirmed" in html
+    assert "Jordan" in html
+    # 16:00 UTC on 30 May 2030 is 9:00 in San Diego, and the zone is named.
+    assert "Thursday, May 30, 2030" in html
+    assert "9:00 AM PDT (America/Los_Angeles)" in html
+    assert "3 hours, back by 12:00 PM PDT" in html
+    assert "Sheraton Hotel Dock" in html
+    assert "1380 Harbor Island Dr, San Diego, CA 92101" in html
+    assert "walk past the pool to gate C." in html
+    assert 'href="https://maps.example.com/?q=Sheraton+Hotel+Dock"' in html
+    assert "What to bring" in html
+    assert 'href="tel:+16195550100"' in html
+    assert 'href="mailto:hello@queenofsandiego.com"' in html
+    assert "Add to calendar" in html
+
+
+def test_it_leaves_out_notes_and_guest_contact(booking):
+    _, rendered = rendered_for(booking)
+    html = rendered.html.decode()
+    assert "guest briefing required" not in html  # crew-visible notes
+    assert "jordan@guest.example.com" not in html
+    assert "555 0100" not in html.replace("+1 619 555 0100", "")  # guest phone +1 555 0100
+
+
+def test_its_calendar_entry_matches_the_page(booking):
+    page, rendered = rendered_for(booking)
+    ics = ics_of(rendered.html.decode())
+    assert ics == rendered.ics
+    event = Calendar.from_ical(ics).walk("VEVENT")[0]
+    assert event.decoded("dtstart") == datetime(2030, 5, 30, 16, 0, tzinfo=UTC)
+    assert event.decoded("dtend") == datetime(2030, 5, 30, 19, 0, tzinfo=UTC)
+    assert str(event["status"]) == "CONFIRMED"
+    assert "Sheraton Hotel Dock" in str(event["location"])
+    assert str(event["url"]) == page.url
+    assert page.session_id not in str(event["uid"])  # the UID must not carry the secret
+
+
+def test_rendering_is_deterministic(booking):
+    _, first = rendered_for(booking)
+    _, second = rendered_for(booking)
+    assert first.html == second.html
+    assert first.content_hash == second.content_hash
+    assert first.content_hash == hashlib.sha256(first.html).hexdigest()
+
+
+def test_a_cancelled_charter_says_so(dock, booking):
+    booking_upsert(data=booking_data(dock, status="cancelled"), via="test")
+    _, rendered = rendered_for(booking)
+    html = rendered.html.decode()
+    parser = html5lib.HTMLParser(strict=True)
+    parser.parse(rendered.html)
+    assert "<title>Cancelled: " in html
+    assert "Your charter has been cancelled" in html
+    assert "Please do not come to the dock" in html
+    assert "Your charter is confirmed" not in html
+    assert "What to bring" not in html
+    event = Calendar.from_ical(rendered.ics).walk("VEVENT")[0]
+    assert str(event["status"]) == "CANCELLED"
+
+
+def test_a_change_raises_the_calendar_sequence(dock, booking):
+    page, before = rendered_for(booking)
+    page.save()
+    booking_upsert(
+        data=booking_data(dock, starts_at=datetime(2030, 5, 30, 17, 0, tzinfo=UTC)), via="test"
+    )
+    page = GuestPage.objects.get(pk=page.pk)
+    facts = GuestFacts.of(booking_operational(booking.pk))
+    assert page_revise(page, facts) is True
+    after = render_page(page, facts)
+    assert Calendar.from_ical(before.ics).walk("VEVENT")[0]["sequence"] == 0
+    assert Calendar.from_ical(after.ics).walk("VEVENT")[0]["sequence"] == 1
+    assert "10:00 AM PDT" in after.html.decode()
+
+
+@pytest.mark.parametrize(
+    "minutes,label", [(90, "1 hour 30 minutes"), (60, "1 hour"), (45, "45 minutes")]
+)
+def test_durations_read_naturally(dock, roster, templates, minutes, label):
+    booking = booking_upsert(data=booking_data(dock, duration_minutes=minutes), via="test").booking
+    _, rendered = rendered_for(booking)
+    assert f"{label}, back by" in rendered.html.decode()

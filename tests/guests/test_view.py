@@ -1,0 +1,103 @@
+"""`/g/<ID>` serves the exported bytes from the configured storage; anything else is a bare 404."""
+
+from __future__ import annotations
+
+import html5lib
+import pytest
+from django.urls import reverse
+
+from guests.models import GuestPage
+from guests.services import guest_page_publish
+
+
+def test_the_default_storage_is_the_file_system(booking, guest_pages_in_tmp):
+    guest_page_publish(booking_id=booking.pk)
+    page = GuestPage.objects.get(booking_id=booking.pk)
+    exported = guest_pages_in_tmp / f"jada-guest-{page.session_id.lower()}.html"
+    assert exported.read_bytes()[:15] == b"<!DOCTYPE html>"
+
+
+def test_it_serves_the_exported_file(client, booking, guest_pages_in_tmp):
+    guest_page_publish(booking_id=booking.pk)
+    page = GuestPage.objects.get(booking_id=booking.pk)
+
+    response = client.get(reverse("guests-page", args=[page.session_id]))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/html; charset=utf-8"
+    assert response["X-Robots-Tag"] == "noindex, nofollow"
+    assert response.content == (guest_pages_in_tmp / page.object_name).read_bytes()
+    assert page.path == f"/g/{page.session_id}"
+
+
+def test_it_serves_the_s3_object(client, booking, s3_guest_storage):
+    guest_page_publish(booking_id=booking.pk)
+    page = GuestPage.objects.get(booking_id=booking.pk)
+
+    response = client.get(page.path)
+
+    stored = s3_guest_storage.s3().get_object(Bucket=s3_guest_storage.bucket, Key=page.object_name)
+    assert response.status_code == 200
+    assert response.content == stored["Body"].read()
+
+
+def test_ids_are_case_insensitive_like_the_cloudfront_function(client, booking):
+    guest_page_publish(booking_id=booking.pk)
+    page = GuestPage.objects.get(booking_id=booking.pk)
+    assert client.get(f"/g/{page.session_id.lower()}").status_code == 200
+
+
+def test_an_overwritten_page_keeps_its_name(client, dock, booking, guest_pages_in_tmp):
+    from bookings.services import booking_upsert
+    from tests.conftest import booking_data
+
+    guest_page_publish(booking_id=booking.pk)
+    booking_upsert(data=booking_data(dock, guest_count=7), via="test")
+    guest_page_publish(booking_id=booking.pk)
+    assert len(list(guest_pages_in_tmp.iterdir())) == 1
+    page = GuestPage.objects.get(booking_id=booking.pk)
+    assert b"party of 7" in client.get(page.path).content
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/g/ZZZZZZZZZZZZ",  # well-formed, unknown
+        "/g/SHORT",  # too short to be an id
+        "/g/" + "A" * 33,  # too long
+        "/g/ABC..DEF123",
+        "/g/ABCDEFGHIJ%00",
+        "/g/ABCDEFGHIJ%2e%2e",
+    ],
+)
+def test_unknown_ids_get_a_404_that_reveals_nothing(client, booking, path):
+    guest_page_publish(booking_id=booking.pk)
+    response = client.get(path)
+    assert response.status_code == 404
+    body = response.content.decode()
+    assert response["X-Robots-Tag"] == "noindex, nofollow"
+    assert "Page not found" in body
+    for secret in ("Jordan", "Sheraton", "jada-guest", "Traceback", "urlpatterns", "Boatsetter"):
+        assert secret not in body
+    parser = html5lib.HTMLParser(strict=True)
+    parser.parse(response.content)
+
+
+@pytest.mark.parametrize("path", ["/g/", "/g/%2e%2e%2fdb.sqlite3", "/g/ABCDEFGHIJKL/extra"])
+def test_paths_that_are_no_id_are_plain_404s(client, booking, path):
+    guest_page_publish(booking_id=booking.pk)
+    response = client.get(path)
+    assert response.status_code == 404
+    assert b"Jordan" not in response.content and b"jada-guest" not in response.content
+
+
+def test_a_page_not_yet_published_is_unknown(client, booking):
+    page = GuestPage.objects.get(booking_id=booking.pk)
+    assert client.get(page.path).status_code == 404
+
+
+def test_it_only_answers_get_and_head(client, booking):
+    guest_page_publish(booking_id=booking.pk)
+    page = GuestPage.objects.get(booking_id=booking.pk)
+    assert client.head(page.path).status_code == 200
+    assert client.post(page.path).status_code == 405
