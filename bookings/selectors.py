@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from bookings.models import Booking, Status
+from django.conf import settings
+from django.db.models import Count, Sum
+from django.db.models.functions import TruncMonth
+
+from bookings.models import Booking, Financials, Source, Status
 
 
 @dataclass(frozen=True)
@@ -94,3 +100,146 @@ def booking_operational(booking_id: int) -> OperationalBooking:
 def bookings_operational(booking_ids: Iterable[int]) -> dict[int, OperationalBooking]:
     """Projections of several bookings in one query, keyed by id."""
     return {b.pk: _project(b) for b in _operational_queryset().filter(pk__in=list(booking_ids))}
+
+
+# --- Operator reads (admin changelist, calendar, revenue). Never handed to crew or guests. ---
+
+
+def operator_zone() -> ZoneInfo:
+    """The zone the operator reads times in (settings.TIME_ZONE_NAME)."""
+    return ZoneInfo(settings.TIME_ZONE_NAME)
+
+
+def parse_month(value: str | None) -> tuple[int, int] | None:
+    """ "2030-05" → (2030, 5); anything else → None."""
+    if not value:
+        return None
+    try:
+        year, month = (int(part) for part in value.split("-"))
+    except ValueError:
+        return None
+    if not (1 <= month <= 12 and 1 <= year <= 9998):
+        return None
+    return year, month
+
+
+def month_start(year: int, month: int, zone: ZoneInfo) -> datetime:
+    """Local midnight of the first of the month, as an aware datetime."""
+    return datetime(year, month, 1, tzinfo=zone)
+
+
+def next_month(year: int, month: int) -> tuple[int, int]:
+    return (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def previous_month(year: int, month: int) -> tuple[int, int]:
+    return (year - 1, 12) if month == 1 else (year, month - 1)
+
+
+def local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=zone)
+
+
+def bookings_starting_between(
+    start: datetime, end: datetime, *, with_financials: bool
+) -> list[Booking]:
+    """Bookings starting in [start, end) with their dock, and their money only when asked.
+
+    Without `with_financials` the money table is not even joined.
+    """
+    queryset = Booking.objects.filter(starts_at__gte=start, starts_at__lt=end).order_by(
+        "starts_at", "pk"
+    )
+    if with_financials:
+        return list(queryset.select_related("dock", "financials"))
+    return list(
+        queryset.select_related("dock").only(
+            "id",
+            "source",
+            "external_ref",
+            "guest_name",
+            "guest_count",
+            "starts_at",
+            "duration_minutes",
+            "status",
+            "dock__name",
+        )
+    )
+
+
+@dataclass(frozen=True)
+class RevenueRow:
+    label: str
+    key: str
+    bookings: int
+    gross: Decimal
+    fee: Decimal
+    net: Decimal
+
+
+def _revenue_rows(rows: Iterable[dict], label, key) -> list[RevenueRow]:
+    zero = Decimal("0.00")
+    return [
+        RevenueRow(
+            label=label(row),
+            key=key(row),
+            bookings=row["bookings"],
+            gross=row["gross"] if row["gross"] is not None else zero,
+            fee=row["fee"] if row["fee"] is not None else zero,
+            net=row["net"] if row["net"] is not None else zero,
+        )
+        for row in rows
+    ]
+
+
+def _confirmed_financials(start: datetime, end: datetime):
+    # Cancelled charters are left out of revenue: the operator records any kept deposit by
+    # keeping the booking confirmed or entering it separately.
+    return Financials.objects.filter(
+        booking__starts_at__gte=start, booking__starts_at__lt=end, booking__status=Status.CONFIRMED
+    )
+
+
+_SUMS = {
+    "bookings": Count("pk"),
+    "gross": Sum("gross_revenue"),
+    "fee": Sum("fee"),
+    "net": Sum("net_revenue"),
+}
+
+
+def revenue_by_source(start: datetime, end: datetime) -> list[RevenueRow]:
+    """Gross, fees and net per source of confirmed charters starting in [start, end)."""
+    labels = dict(Source.choices)
+    rows = (
+        _confirmed_financials(start, end)
+        .values("booking__source")
+        .annotate(**_SUMS)
+        .order_by("booking__source")
+    )
+    return _revenue_rows(
+        rows,
+        label=lambda r: str(labels.get(r["booking__source"], r["booking__source"])),
+        key=lambda r: r["booking__source"],
+    )
+
+
+def revenue_by_month(start: datetime, end: datetime, zone: ZoneInfo) -> list[RevenueRow]:
+    """Gross, fees and net per month (in `zone`) of confirmed charters starting in [start, end)."""
+    rows = (
+        _confirmed_financials(start, end)
+        .annotate(month=TruncMonth("booking__starts_at", tzinfo=zone))
+        .values("month")
+        .annotate(**_SUMS)
+        .order_by("month")
+    )
+    return _revenue_rows(
+        rows,
+        label=lambda r: f"{r['month']:%B %Y}",
+        key=lambda r: f"{r['month']:%Y-%m}",
+    )
+
+
+def revenue_total(start: datetime, end: datetime) -> RevenueRow:
+    row = _confirmed_financials(start, end).aggregate(**_SUMS)
+    return _revenue_rows([row], label=lambda r: "Total", key=lambda r: "total")[0]

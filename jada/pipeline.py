@@ -61,7 +61,9 @@ def start(
                     **done,
                 ),
                 StageRun(run=run, stage=Stage.CHECKLIST, **done),
-                StageRun(run=run, stage=Stage.CREW_NOTIFY, **({} if crew.notify_needed else skipped)),
+                StageRun(
+                    run=run, stage=Stage.CREW_NOTIFY, **({} if crew.notify_needed else skipped)
+                ),
                 StageRun(run=run, stage=Stage.GUEST_PUBLISH, **({} if guest_needed else skipped)),
                 StageRun(run=run, stage=Stage.SUMMARY),
             ]
@@ -107,3 +109,20 @@ def needs_attention_booking_ids():
         .values_list("run__booking_id", flat=True)
         .distinct()
     )
+
+
+def crew_fill(booking_ids: Iterable[int]) -> dict[int, str]:
+    """Booking id → "accepted/assigned" over active assignments, in one query (the calendar)."""
+    from django.db.models import Count, Q
+
+    from crew.models import Assignment, AssignmentState
+
+    rows = (
+        Assignment.objects.filter(event__booking_id__in=list(booking_ids), removed_at__isnull=True)
+        .values("event__booking_id")
+        .annotate(
+            assigned=Count("pk"), accepted=Count("pk", filter=Q(state=AssignmentState.ACCEPTED))
+        )
+        .order_by()
+    )
+    return {row["event__booking_id"]: f"{row['accepted']}/{row['assigned']}" for row in rows}

@@ -1,0 +1,471 @@
+"""The operator's admin. Money appears only for bookings.view_financials / change_financials.
+
+The admin parses, checks permission and calls `bookings.services.booking_upsert`; it holds no
+business logic of its own.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import ObjectDoesNotExist
+from django.db import models
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.urls import path
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from bookings import views
+from bookings.forms import BookingForm, BookingMoneyForm
+from bookings.models import AuditEntry, Booking, Dock
+from bookings.selectors import month_start, next_month, operator_zone, parse_month
+from bookings.services import MONEY_INPUTS
+from jada import pipeline
+
+VIEW_MONEY = "bookings.view_financials"
+CHANGE_MONEY = "bookings.change_financials"
+ZONE_NAME = operator_zone().key
+
+
+def can_view_money(request: HttpRequest) -> bool:
+    return request.user.has_perm(VIEW_MONEY)
+
+
+def can_change_money(request: HttpRequest) -> bool:
+    # Changing money without seeing it makes no sense; require both.
+    return request.user.has_perm(VIEW_MONEY) and request.user.has_perm(CHANGE_MONEY)
+
+
+def money(value: Decimal | None) -> str:
+    return "—" if value is None else f"{value:,.2f}"
+
+
+def local(value: datetime) -> str:
+    return f"{timezone.localtime(value, operator_zone()):%a %Y-%m-%d %H:%M}"
+
+
+def _financials(obj: Booking | None):
+    if obj is None or obj.pk is None:
+        return None
+    try:
+        return obj.financials
+    except ObjectDoesNotExist:
+        return None
+
+
+class MonthFilter(admin.SimpleListFilter):
+    """Months of the start time, in the operator's zone."""
+
+    title = f"month ({ZONE_NAME})"
+    parameter_name = "month"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        months = Booking.objects.datetimes(
+            "starts_at", "month", order="DESC", tzinfo=operator_zone()
+        )
+        return [(f"{m:%Y-%m}", f"{m:%B %Y}") for m in months]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() is None:
+            return queryset
+        parsed = parse_month(self.value())
+        if parsed is None:
+            raise IncorrectLookupParameters(f"month: expected YYYY-MM, got {self.value()!r}")
+        zone = operator_zone()
+        start = month_start(*parsed, zone)
+        end = month_start(*next_month(*parsed), zone)
+        return queryset.filter(starts_at__gte=start, starts_at__lt=end)
+
+
+class NeedsAttentionFilter(admin.SimpleListFilter):
+    """Bookings with a failed pipeline stage in any run."""
+
+    title = "needs attention"
+    parameter_name = "attention"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", "A pipeline stage failed")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "yes":
+            return queryset.filter(pk__in=pipeline.needs_attention_booking_ids())
+        return queryset
+
+
+def format_changes(entry: AuditEntry) -> str:
+    return "; ".join(
+        f"{name}: {'—' if before is None else before} → {'—' if after is None else after}"
+        for name, (before, after) in sorted(entry.changes.items())
+    )
+
+
+@admin.register(Booking)
+class BookingAdmin(admin.ModelAdmin):
+    form = BookingForm
+    list_display_base = (
+        "external_ref",
+        "source",
+        "starts_local",
+        "dock",
+        "status",
+        "guest_name",
+        "guest_count",
+    )
+    list_display_money = ("gross", "net")
+    list_filter = ("source", MonthFilter, "status", NeedsAttentionFilter)
+    # Search never reaches money: a search box would otherwise be an oracle for amounts.
+    search_fields = ("external_ref", "guest_name")
+    list_per_page = 100
+    ordering = ("-starts_at", "-pk")
+    actions = ("export_csv", "retry_failed_stages")
+    change_list_template = "admin/bookings/booking/change_list.html"
+
+    # --- permissions -----------------------------------------------------------------------
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # A booking is created together with its money (the service writes both in one
+        # transaction), so adding one requires change_financials. Staff without it edit
+        # existing bookings only; money is never defaulted to zeros behind their back.
+        return super().has_add_permission(request) and can_change_money(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Booking | None = None) -> bool:
+        # Bookings are never deleted: cancel instead, so crew and guests are told.
+        return False
+
+    def _money_editable(self, request: HttpRequest, obj: Booking | None) -> bool:
+        if not can_change_money(request):
+            return False
+        if obj is None:
+            return self.has_add_permission(request)
+        return self.has_change_permission(request, obj)
+
+    # --- changelist ------------------------------------------------------------------------
+
+    def get_list_display(self, request: HttpRequest) -> tuple[str, ...]:
+        if can_view_money(request):
+            return self.list_display_base + self.list_display_money
+        return self.list_display_base
+
+    def get_list_select_related(self, request: HttpRequest) -> tuple[str, ...]:
+        # Without the permission the money table is not even joined.
+        return ("dock", "financials") if can_view_money(request) else ("dock",)
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        extra_context = {**(extra_context or {}), "can_view_money": can_view_money(request)}
+        return super().changelist_view(request, extra_context)
+
+    @admin.display(description=f"starts ({ZONE_NAME})", ordering="starts_at")
+    def starts_local(self, obj: Booking) -> str:
+        return local(obj.starts_at)
+
+    @admin.display(description="gross", ordering="financials__gross_revenue")
+    def gross(self, obj: Booking) -> str:
+        financials = _financials(obj)
+        return money(financials.gross_revenue if financials else None)
+
+    @admin.display(description="net", ordering="financials__net_revenue")
+    def net(self, obj: Booking) -> str:
+        financials = _financials(obj)
+        return money(financials.net_revenue if financials else None)
+
+    # --- change and add forms --------------------------------------------------------------
+
+    def get_fieldsets(self, request: HttpRequest, obj: Booking | None = None):
+        fieldsets: list[tuple[str | None, dict]] = [
+            (None, {"fields": ["source", "external_ref", "status"]}),
+            ("Guest", {"fields": ["guest_name", "guest_email", "guest_phone", "guest_count"]}),
+            (
+                "Charter",
+                {"fields": ["starts_at", "duration_minutes", "dock", "notes", "internal_notes"]},
+            ),
+        ]
+        if can_view_money(request):
+            if self._money_editable(request, obj):
+                fields = [*MONEY_INPUTS, *(["fee_display", "net_display"] if obj else [])]
+                description = "Fee and net are computed when the booking is saved."
+            else:
+                fields = [f"{name}_display" for name in (*MONEY_INPUTS, "fee", "net")]
+                description = None
+            fieldsets.append(("Financials", {"fields": fields, "description": description}))
+        if obj is not None:
+            fieldsets.append(("Pipeline", {"fields": ["pipeline_runs"]}))
+            if can_view_money(request):
+                fieldsets.append(("Audit log (money and status)", {"fields": ["audit_log"]}))
+            fieldsets.append(("Record", {"fields": ["created_local", "updated_local"]}))
+        return fieldsets
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Booking | None = None):
+        if obj is None:
+            return ()
+        # (source, external reference) is the upsert key: changing it would be a new booking.
+        readonly = ["source", "external_ref", "pipeline_runs", "created_local", "updated_local"]
+        if can_view_money(request):
+            readonly += ["fee_display", "net_display", "audit_log"]
+            readonly += [f"{name}_display" for name in MONEY_INPUTS]
+        return readonly
+
+    def get_form(self, request: HttpRequest, obj: Booking | None = None, **kwargs: Any):
+        kwargs["form"] = BookingMoneyForm if self._money_editable(request, obj) else BookingForm
+        return super().get_form(request, obj, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: Booking, form: BookingForm, change: bool):
+        result = form.submit(by=request.user)
+        # The admin goes on to log and redirect with this object; point it at the saved row.
+        obj.pk = result.booking.pk
+        obj._state.adding = False
+
+    def save_related(self, request: HttpRequest, form: BookingForm, formsets, change: bool):
+        # The service saved everything there is; Booking has no many-to-many or inlines.
+        pass
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        # The history page is open to every staff user who may view bookings: list changed
+        # operational fields only, never money (its changes are in the audit log).
+        if add:
+            return [{"added": {}}]
+        names = [name for name in form.changed_data if name not in MONEY_INPUTS]
+        if not names:
+            return []
+        labels = [str(form.fields[name].label or name) for name in names]
+        return [{"changed": {"fields": labels}}]
+
+    @admin.display(description="gross revenue")
+    def gross_revenue_display(self, obj: Booking) -> str:
+        return self._money_attr(obj, "gross_revenue")
+
+    @admin.display(description="crew cost")
+    def crew_cost_display(self, obj: Booking) -> str:
+        return self._money_attr(obj, "crew_cost")
+
+    @admin.display(description="captain cost")
+    def captain_cost_display(self, obj: Booking) -> str:
+        return self._money_attr(obj, "captain_cost")
+
+    @admin.display(description="port or marketplace fee %")
+    def fee_percent_display(self, obj: Booking) -> str:
+        return self._money_attr(obj, "fee_percent")
+
+    @admin.display(description="fee")
+    def fee_display(self, obj: Booking) -> str:
+        return self._money_attr(obj, "fee")
+
+    @admin.display(description="net revenue")
+    def net_display(self, obj: Booking) -> str:
+        return self._money_attr(obj, "net_revenue")
+
+    def _money_attr(self, obj: Booking, name: str) -> str:
+        financials = _financials(obj)
+        if financials is None:
+            return "—"
+        value = money(getattr(financials, name))
+        return value if name == "fee_percent" else f"{value} {financials.currency}"
+
+    @admin.display(description=f"created ({ZONE_NAME})")
+    def created_local(self, obj: Booking) -> str:
+        return local(obj.created_at)
+
+    @admin.display(description=f"updated ({ZONE_NAME})")
+    def updated_local(self, obj: Booking) -> str:
+        return local(obj.updated_at)
+
+    @admin.display(description="audit entries")
+    def audit_log(self, obj: Booking) -> str:
+        # Only reachable through get_fieldsets for holders of view_financials.
+        entries = list(AuditEntry.objects.filter(booking=obj).select_related("actor"))
+        if not entries:
+            return "No audited change yet."
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    local(e.at),
+                    e.actor.get_username() if e.actor else "—",
+                    e.via,
+                    e.action,
+                    format_changes(e),
+                )
+                for e in entries
+            ),
+        )
+        return format_html(
+            '<table class="audit-log"><thead><tr><th>at ({})</th><th>who</th><th>via</th>'
+            "<th>action</th><th>before → after</th></tr></thead><tbody>{}</tbody></table>",
+            ZONE_NAME,
+            rows,
+        )
+
+    @admin.display(description="pipeline runs")
+    def pipeline_runs(self, obj: Booking) -> str:
+        runs = pipeline.runs_for_booking(obj.pk)
+        if not runs:
+            return "No pipeline run yet."
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    local(run.created_at),
+                    run.reason,
+                    run.state,
+                    format_html_join(
+                        "",
+                        '<div class="stage stage-{}">{}: <strong>{}</strong>{}{}</div>',
+                        (
+                            (
+                                stage.state,
+                                stage.get_stage_display(),
+                                stage.get_state_display(),
+                                f" (attempts {stage.attempts})" if stage.attempts else "",
+                                f" — {stage.last_error[:200]}" if stage.last_error else "",
+                            )
+                            for stage in run.stages.all()
+                        ),
+                    ),
+                )
+                for run in runs
+            ),
+        )
+        return format_html(
+            "<table><thead><tr><th>started ({})</th><th>reason</th><th>state</th>"
+            "<th>stages</th></tr></thead><tbody>{}</tbody></table>",
+            ZONE_NAME,
+            rows,
+        )
+
+    # --- actions ---------------------------------------------------------------------------
+
+    @admin.action(description="Export selected bookings as CSV", permissions=["view"])
+    def export_csv(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
+        with_money = can_view_money(request)
+        zone = operator_zone()
+        header = [
+            "id",
+            "source",
+            "external_ref",
+            "status",
+            f"starts_at ({zone.key})",
+            "duration_minutes",
+            "dock",
+            "guest_name",
+            "guest_email",
+            "guest_phone",
+            "guest_count",
+            "notes",
+        ]
+        related = ("dock", "financials") if with_money else ("dock",)
+        if with_money:
+            header += [*MONEY_INPUTS, "fee", "net_revenue", "currency"]
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="bookings.csv"'
+        writer = csv.writer(response)
+        writer.writerow(header)
+        for booking in queryset.select_related(*related).order_by("starts_at", "pk"):
+            row = [
+                booking.pk,
+                booking.source,
+                booking.external_ref,
+                booking.status,
+                timezone.localtime(booking.starts_at, zone).isoformat(),
+                booking.duration_minutes,
+                booking.dock.name,
+                booking.guest_name,
+                booking.guest_email,
+                booking.guest_phone,
+                booking.guest_count,
+                booking.notes,
+            ]
+            if with_money:
+                financials = _financials(booking)
+                names = (*MONEY_INPUTS, "fee", "net_revenue", "currency")
+                row += [getattr(financials, n) if financials else "" for n in names]
+            writer.writerow(row)
+        return response
+
+    @admin.action(description="Retry failed pipeline stages", permissions=["change"])
+    def retry_failed_stages(self, request: HttpRequest, queryset: QuerySet) -> None:
+        retried = sum(pipeline.retry_failed(pk) for pk in queryset.values_list("pk", flat=True))
+        if retried:
+            self.message_user(request, f"Re-queued {retried} failed stage(s).", messages.SUCCESS)
+        else:
+            self.message_user(request, "No failed stage to retry.", messages.INFO)
+
+    # --- operator views hosted in the admin ------------------------------------------------
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "calendar/",
+                self.admin_site.admin_view(self.calendar_view),
+                name="{}_{}_calendar".format(*info),
+            ),
+            path(
+                "revenue/",
+                self.admin_site.admin_view(self.revenue_view),
+                name="{}_{}_revenue".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def calendar_view(self, request: HttpRequest) -> HttpResponse:
+        return views.booking_calendar(request, model_admin=self)
+
+    def revenue_view(self, request: HttpRequest) -> HttpResponse:
+        return views.booking_revenue(request, model_admin=self)
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """The money and status log: read-only, and only for those who may see money."""
+
+    list_display = ("at_local", "booking", "actor", "via", "action", "changes_display")
+    list_filter = ("via", "action", "touches_money")
+    list_select_related = ("booking", "actor")
+    fields = ("at_local", "booking", "actor", "via", "action", "changes_display")
+    readonly_fields = fields
+    ordering = ("-at", "-pk")
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return can_view_money(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return can_view_money(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=f"at ({ZONE_NAME})", ordering="at")
+    def at_local(self, entry: AuditEntry) -> str:
+        return local(entry.at)
+
+    @admin.display(description="before → after")
+    def changes_display(self, entry: AuditEntry) -> str:
+        return format_changes(entry)
+
+
+@admin.register(Dock)
+class DockAdmin(admin.ModelAdmin):
+    list_display = ("name", "address", "map_link")
+    search_fields = ("name", "address")
+    fields = ("name", "address", "directions", "map_url")
+    # Django 6 assumes https for scheme-less URLs; opt in now (and keep 5.2's warning quiet).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    @admin.display(description="map")
+    def map_link(self, dock: Dock) -> str:
+        if not dock.map_url:
+            return "—"
+        return format_html('<a href="{}" target="_blank" rel="noopener">map</a>', dock.map_url)

@@ -1,0 +1,129 @@
+"""Admin forms of the operator's record: parse and validate, then hand over to the service."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from bookings.models import Booking, Financials
+from bookings.services import MONEY_INPUTS, BookingData, UpsertResult, booking_upsert
+
+OPERATIONAL_FORM_FIELDS = (
+    "source",
+    "external_ref",
+    "guest_name",
+    "guest_email",
+    "guest_phone",
+    "guest_count",
+    "starts_at",
+    "duration_minutes",
+    "dock",
+    "status",
+    "notes",
+    "internal_notes",
+)
+
+
+def _money_field(label: str, *, max_value: Decimal | None = None) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label,
+        min_value=Decimal("0"),
+        max_value=max_value,
+        max_digits=5 if max_value is not None else 12,
+        decimal_places=2,
+    )
+
+
+class BookingForm(forms.ModelForm):
+    """Operational fields only: what staff without money permissions may see and edit."""
+
+    class Meta:
+        model = Booking
+        fields = OPERATIONAL_FORM_FIELDS
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "starts_at" in self.fields:
+            # Django's current zone is the operator's (settings.TIME_ZONE); say so on the form.
+            self.fields["starts_at"].label = f"Starts ({settings.TIME_ZONE_NAME})"
+
+    def _value(self, name: str) -> Any:
+        # Fields shown read-only (source and reference once saved) are not in cleaned_data.
+        if name in self.cleaned_data:
+            return self.cleaned_data[name]
+        return getattr(self.instance, name)
+
+    def booking_data(self, money: dict[str, Decimal]) -> BookingData:
+        return BookingData(
+            source=self._value("source"),
+            external_ref=self._value("external_ref"),
+            guest_name=self._value("guest_name"),
+            guest_email=self._value("guest_email"),
+            guest_phone=self._value("guest_phone"),
+            guest_count=self._value("guest_count"),
+            starts_at=self._value("starts_at"),
+            duration_minutes=self._value("duration_minutes"),
+            dock=self._value("dock"),
+            status=self._value("status"),
+            notes=self._value("notes"),
+            internal_notes=self._value("internal_notes"),
+            **money,
+        )
+
+    def submit(self, *, by: Any) -> UpsertResult:
+        """Save through the service, keeping the booking's money exactly as it is."""
+        if self.instance.pk is None:
+            # The admin only offers this form for changes; a new booking must carry its money.
+            raise ValidationError("A new booking needs its financials.")
+        with transaction.atomic():
+            # Lock the booking row, as the service does before any write, so a concurrent
+            # money change by an operator is not overwritten with the values read here.
+            # (`of`: PostgreSQL cannot lock the nullable side of the outer join.)
+            current = (
+                Booking.objects.select_for_update(of=("self",))
+                .select_related("financials")
+                .get(pk=self.instance.pk)
+            )
+            money = {name: getattr(current.financials, name) for name in MONEY_INPUTS}
+            return booking_upsert(data=self.booking_data(money), by=by, via="admin")
+
+
+class BookingMoneyForm(BookingForm):
+    """Operational fields plus the money inputs, for holders of bookings.change_financials."""
+
+    gross_revenue = _money_field("Gross revenue")
+    crew_cost = _money_field("Crew cost")
+    captain_cost = _money_field("Captain cost")
+    fee_percent = _money_field("Port or marketplace fee %", max_value=Decimal("100"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None and not self.is_bound:
+            financials = Financials.objects.filter(booking_id=self.instance.pk).first()
+            if financials is not None:
+                for name in MONEY_INPUTS:
+                    self.initial.setdefault(name, getattr(financials, name))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        money = {name: cleaned.get(name) for name in MONEY_INPUTS}
+        if all(value is not None for value in money.values()):
+            # Fee and net follow from the inputs; check they fit before anything is written.
+            financials = Financials(**money)
+            financials.recompute()
+            try:
+                financials.full_clean(exclude=["booking"])
+            except ValidationError as e:
+                raise ValidationError(
+                    [f"{name}: {'; '.join(msgs)}" for name, msgs in e.message_dict.items()]
+                ) from e
+        return cleaned
+
+    def submit(self, *, by: Any) -> UpsertResult:
+        money = {name: self.cleaned_data[name] for name in MONEY_INPUTS}
+        return booking_upsert(data=self.booking_data(money), by=by, via="admin")

@@ -1,0 +1,162 @@
+"""Operator views hosted in the admin: the month calendar and revenue by source and month."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+
+from bookings.models import Booking
+from bookings.selectors import (
+    bookings_starting_between,
+    local_midnight,
+    month_start,
+    next_month,
+    operator_zone,
+    parse_month,
+    previous_month,
+    revenue_by_month,
+    revenue_by_source,
+    revenue_total,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.admin import ModelAdmin
+
+VIEW_MONEY = "bookings.view_financials"
+
+
+@dataclass
+class CalendarEntry:
+    booking: Booking
+    time: str
+    crew: str
+    gross: Decimal | None
+
+
+@dataclass
+class CalendarDay:
+    day: date
+    in_month: bool
+    is_today: bool
+    entries: list[CalendarEntry] = field(default_factory=list)
+    gross: Decimal | None = None
+
+
+def _crew_fill(booking_ids: list[int]) -> dict[int, str]:
+    # Bookings may not import crew: the pipeline module, which knows every app, answers.
+    from jada import pipeline
+
+    fill = getattr(pipeline, "crew_fill", None)
+    return fill(booking_ids) if fill is not None and booking_ids else {}
+
+
+def _crew_label(fill: str | None) -> str:
+    if fill is None:
+        return "no crew assigned"
+    accepted, _, assigned = fill.partition("/")
+    return f"{accepted}/{assigned} crew accepted"
+
+
+def booking_calendar(request: HttpRequest, *, model_admin: ModelAdmin) -> HttpResponse:
+    """A Monday-first month grid of charters, times in the operator's zone."""
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    with_money = request.user.has_perm(VIEW_MONEY)
+    zone = operator_zone()
+    today = timezone.localdate(timezone.now(), zone)
+    year, month = parse_month(request.GET.get("month")) or (today.year, today.month)
+
+    weeks_of_days = calendar.Calendar(firstweekday=calendar.MONDAY).monthdatescalendar(year, month)
+    first_day, last_day = weeks_of_days[0][0], weeks_of_days[-1][-1]
+    bookings = bookings_starting_between(
+        local_midnight(first_day, zone),
+        local_midnight(last_day + timedelta(days=1), zone),
+        with_financials=with_money,
+    )
+    crew = _crew_fill([b.pk for b in bookings])
+
+    days = {
+        day: CalendarDay(day=day, in_month=day.month == month, is_today=day == today)
+        for week in weeks_of_days
+        for day in week
+    }
+    month_gross = month_net = Decimal("0.00")
+    for booking in bookings:
+        starts = timezone.localtime(booking.starts_at, zone)
+        # Without the permission Financials were never loaded; cancelled charters earn nothing.
+        financials = getattr(booking, "financials", None) if with_money else None
+        counted = financials is not None and not booking.is_cancelled
+        gross = financials.gross_revenue if counted else None
+        day = days[starts.date()]
+        day.entries.append(
+            CalendarEntry(
+                booking=booking,
+                time=f"{starts:%H:%M}",
+                crew=_crew_label(crew.get(booking.pk)),
+                gross=gross,
+            )
+        )
+        if counted:
+            day.gross = (day.gross or Decimal("0.00")) + gross
+            if day.in_month:
+                month_gross += gross
+                month_net += financials.net_revenue
+
+    prev_y, prev_m = previous_month(year, month)
+    next_y, next_m = next_month(year, month)
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.opts,
+        "title": f"Charters in {month_start(year, month, zone):%B %Y}",
+        "zone": zone.key,
+        "weekdays": [calendar.day_abbr[(calendar.MONDAY + i) % 7] for i in range(7)],
+        "weeks": [[days[day] for day in week] for week in weeks_of_days],
+        "month_label": f"{month_start(year, month, zone):%B %Y}",
+        "month_param": f"{year:04d}-{month:02d}",
+        "prev_month": f"{prev_y:04d}-{prev_m:02d}",
+        "next_month": f"{next_y:04d}-{next_m:02d}",
+        "this_month": f"{today:%Y-%m}",
+        "can_view_money": with_money,
+        "month_gross": month_gross if with_money else None,
+        "month_net": month_net if with_money else None,
+        "charter_count": sum(
+            1 for b in bookings if timezone.localtime(b.starts_at, zone).month == month
+        ),
+    }
+    return TemplateResponse(request, "admin/bookings/booking/calendar.html", context)
+
+
+def booking_revenue(request: HttpRequest, *, model_admin: ModelAdmin) -> HttpResponse:
+    """Gross, fees and net by source and by month of one year; money holders only."""
+    if not (model_admin.has_view_permission(request) and request.user.has_perm(VIEW_MONEY)):
+        raise PermissionDenied
+    zone = operator_zone()
+    today = timezone.localdate(timezone.now(), zone)
+    try:
+        year = int(request.GET.get("year", today.year))
+    except ValueError:
+        year = today.year
+    if not 1 <= year <= 9998:
+        year = today.year
+    start, end = month_start(year, 1, zone), month_start(year + 1, 1, zone)
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.opts,
+        "title": f"Revenue {year}",
+        "zone": zone.key,
+        "year": year,
+        "prev_year": year - 1,
+        "next_year": year + 1,
+        "by_source": revenue_by_source(start, end),
+        "by_month": revenue_by_month(start, end, zone),
+        "total": revenue_total(start, end),
+    }
+    return TemplateResponse(request, "admin/bookings/booking/revenue.html", context)

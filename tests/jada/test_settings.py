@@ -1,0 +1,110 @@
+"""Settings from the environment: production is clean, missing or malformed values refuse to start.
+
+Each case runs `manage.py` in a fresh process, because settings are read once at import.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Everything settings.py reads; the parent's values must not leak into a child's verdict.
+SETTINGS_VARIABLES = (
+    "DEBUG",
+    "SECRET_KEY",
+    "SECRET_KEY_FILE",
+    "ALLOWED_HOSTS",
+    "SITE_URL",
+    "GUEST_SITE_URL",
+    "TIME_ZONE",
+    "DATABASE_URL",
+    "CELERY_BROKER_URL",
+    "CELERY_RESULT_BACKEND",
+    "GUEST_PAGES_BUCKET",
+    "AWS_S3_ENDPOINT_URL",
+    "EMAIL_URL",
+    "EMAIL_HOST",
+    "SUMMARY_WEBHOOK_URL",
+    "SECURE_SSL_REDIRECT",
+    "SECURE_HSTS_SECONDS",
+    "REQUIRE_SERVICES",
+    "DJANGO_SETTINGS_MODULE",
+)
+
+
+def production_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARIABLES}
+    env.update(
+        {
+            "DEBUG": "0",
+            "SECRET_KEY": secrets.token_urlsafe(64),
+            "ALLOWED_HOSTS": "ops.sailjada.com",
+            "SITE_URL": "https://ops.sailjada.com",
+            "GUEST_SITE_URL": "https://queenofsandiego.com",
+            "JADA_VAR_DIR": str(tmp_path),
+        }
+    )
+    return env
+
+
+def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_check_deploy_is_clean_in_production(tmp_path):
+    result = manage(production_env(tmp_path), "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+    assert "WARNINGS" not in result.stdout + result.stderr
+
+
+def test_it_refuses_to_start_without_a_secret_key_when_debug_is_off(tmp_path):
+    env = production_env(tmp_path)
+    del env["SECRET_KEY"]
+    result = manage(env, "check")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and "SECRET_KEY" in result.stderr
+
+
+def test_a_secret_key_may_come_from_a_file(tmp_path):
+    env = production_env(tmp_path)
+    key_file = tmp_path / "secret_key"
+    key_file.write_text(env.pop("SECRET_KEY") + "\n")
+    env["SECRET_KEY_FILE"] = str(key_file)
+    result = manage(env, "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DEBUG", "maybe"),
+        ("DATABASE_URL", "nonsense"),
+        ("TIME_ZONE", "Mars/Base"),
+        ("SITE_URL", "ftp://x"),
+        ("SECURE_HSTS_SECONDS", "a year"),
+        ("EMAIL_URL", "smtp-server"),
+    ],
+)
+def test_a_malformed_value_names_its_variable(tmp_path, name, value):
+    env = production_env(tmp_path)
+    env[name] = value
+    result = manage(env, "check")
+    assert result.returncode != 0
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert last_line.startswith("django.core.exceptions.ImproperlyConfigured: " + name), last_line
