@@ -127,8 +127,9 @@ def booking_calendar(request: HttpRequest, *, model_admin: ModelAdmin) -> HttpRe
         "can_view_money": with_money,
         "month_gross": month_gross if with_money else None,
         "month_net": month_net if with_money else None,
-        "charter_count": sum(
-            1 for b in bookings if timezone.localtime(b.starts_at, zone).month == month
+        "charter_count": sum(len(d.entries) for d in days.values() if d.in_month),
+        "cancelled_count": sum(
+            e.booking.is_cancelled for d in days.values() if d.in_month for e in d.entries
         ),
     }
     return TemplateResponse(request, "admin/bookings/booking/calendar.html", context)

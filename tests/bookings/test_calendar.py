@@ -99,6 +99,7 @@ def test_a_cancelled_charter_is_labelled_struck_through_and_earns_nothing(
     page = calendar(client, alice)
     cell = day_cell(page, "2030-05-30")
     assert 'class="charter cancelled"' in cell and "Cancelled" in cell
+    assert "1 charter in May 2030 (1 cancelled)." in page
     assert "text-decoration: line-through" in page
     assert "gross" not in cell
     assert '<strong class="month-gross">0.00</strong>' in page
