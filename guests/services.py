@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -19,10 +20,11 @@ from guests.publishing import (
     page_upload,
     pages_invalidate,
 )
-from guests.render import GuestFacts, guest_email, page_revise, render_page
+from guests.render import GuestFacts, RenderedPage, guest_email, page_revise, render_page
 
 logger = logging.getLogger(__name__)
 
+# What publishing changes on a page row.
 PAGE_STATE_FIELDS = [
     "facts_hash",
     "revision",
@@ -30,10 +32,11 @@ PAGE_STATE_FIELDS = [
     "published_hash",
     "published_at",
     "state",
-    "updated_at",
 ]
 # Pages rendered per query of booking projections in a bulk re-export.
 BULK_CHUNK = 500
+# Concurrent uploads of a bulk export (the storage shares one thread-safe client).
+UPLOAD_THREADS = 8
 
 
 def guest_page_ensure(*, booking: OperationalBooking) -> GuestPage:
@@ -61,6 +64,19 @@ def _locked_page(booking_id: int) -> GuestPage:
     return page
 
 
+def _state(page: GuestPage) -> tuple:
+    return tuple(getattr(page, name) for name in PAGE_STATE_FIELDS)
+
+
+def _page_render(page: GuestPage, booking: OperationalBooking) -> RenderedPage:
+    """Render `page` from the booking, noting a new revision and the hash on it (unsaved)."""
+    facts = GuestFacts.of(booking)
+    page_revise(page, facts)
+    rendered = render_page(page, facts)
+    page.content_hash = rendered.content_hash
+    return rendered
+
+
 def guest_page_publish(*, booking_id: int, force: bool = False) -> PublishResult:
     """Render the booking's page; upload and invalidate it only when its bytes changed.
 
@@ -71,11 +87,8 @@ def guest_page_publish(*, booking_id: int, force: bool = False) -> PublishResult
         with transaction.atomic():
             page = _locked_page(booking_id)
             # Read after the lock, so a slower run never publishes an older version of the booking.
-            facts = GuestFacts.of(booking_operational(booking_id))
-            before = (page.facts_hash, page.content_hash, page.state)
-            page_revise(page, facts)
-            rendered = render_page(page, facts)
-            page.content_hash = rendered.content_hash
+            before = _state(page)
+            rendered = _page_render(page, booking_operational(booking_id))
             upload = force or page.published_hash != rendered.content_hash
             invalidation_id = None
             if upload:
@@ -85,8 +98,8 @@ def guest_page_publish(*, booking_id: int, force: bool = False) -> PublishResult
             elif page.published_hash:
                 # What storage holds is current: clear a failure left by an earlier attempt.
                 page.state = PageState.PUBLISHED
-            if upload or before != (page.facts_hash, page.content_hash, page.state):
-                page.save()
+            if _state(page) != before:
+                page.save(update_fields=[*PAGE_STATE_FIELDS, "updated_at"])
     except Exception:
         GuestPage.objects.filter(booking_id=booking_id).update(
             state=PageState.FAILED, updated_at=timezone.now()
@@ -124,28 +137,34 @@ def guest_pages_publish_bulk(
         # invalidation for all of them succeeded, so a failure leaves everything to redo.
         pages = list(pages if dry_run else pages.select_for_update())
         exported: list[tuple[GuestPage, str]] = []
-        for start in range(0, len(pages), BULK_CHUNK):
-            chunk = pages[start : start + BULK_CHUNK]
-            bookings = bookings_operational(page.booking_id for page in chunk)
-            for page in chunk:
-                result.checked += 1
-                booking = bookings.get(page.booking_id)
-                if booking is None:
-                    result.missing += 1
-                else:
-                    facts = GuestFacts.of(booking)
-                    page_revise(page, facts)
-                    rendered = render_page(page, facts)
-                    page.content_hash = rendered.content_hash
-                    if changed_only and page.published_hash == rendered.content_hash:
-                        result.unchanged += 1
+        touched: list[tuple[GuestPage, tuple]] = []
+        # S3 latency dominates an export: uploads go to a few threads, rendering stays here.
+        with ThreadPoolExecutor(max_workers=UPLOAD_THREADS) as uploads:
+            for start in range(0, len(pages), BULK_CHUNK):
+                chunk = pages[start : start + BULK_CHUNK]
+                bookings = bookings_operational(page.booking_id for page in chunk)
+                pending = []
+                for page in chunk:
+                    result.checked += 1
+                    booking = bookings.get(page.booking_id)
+                    if booking is None:
+                        result.missing += 1
                     else:
-                        result.published += 1
-                        if not dry_run:
-                            page_upload(page, rendered)
-                            exported.append((page, rendered.content_hash))
-                if progress is not None:
-                    progress(1)
+                        touched.append((page, _state(page)))
+                        rendered = _page_render(page, booking)
+                        if changed_only and page.published_hash == rendered.content_hash:
+                            result.unchanged += 1
+                        else:
+                            result.published += 1
+                            if not dry_run:
+                                pending.append(uploads.submit(page_upload, page, rendered))
+                                exported.append((page, rendered.content_hash))
+                    if progress is not None:
+                        progress(1)
+                # A chunk is stored before the next is rendered: memory stays bounded, and the
+                # first failed upload stops the export (the transaction undoes the bookkeeping).
+                for future in pending:
+                    future.result()
         if dry_run:
             return result
         result.invalidation_id, result.invalidated_paths = pages_invalidate(exported)
@@ -153,13 +172,10 @@ def guest_pages_publish_bulk(
         now = timezone.now()
         for page, content_hash in exported:
             page_mark_published(page, content_hash, now=now)
-        for page in pages:
-            page.updated_at = now
-        GuestPage.objects.bulk_update(
-            pages,
-            PAGE_STATE_FIELDS,
-            batch_size=BULK_CHUNK,
-        )
+        for page, before in touched:
+            if _state(page) != before:
+                # One small UPDATE per changed row: cheaper than bulk_update's CASE per field.
+                page.save(update_fields=[*PAGE_STATE_FIELDS, "updated_at"])
     return result
 
 

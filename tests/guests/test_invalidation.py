@@ -197,3 +197,23 @@ def test_pages_whose_booking_is_gone_are_counted_not_published(
     Booking.objects.filter(pk=ids[0]).delete()
     result = guest_pages_publish_bulk()
     assert (result.checked, result.missing, result.published) == (2, 1, 1)
+
+
+def test_a_failed_bulk_upload_records_nothing(
+    dock, roster, templates, s3_guest_storage, settings, moto_requests
+):
+    make_bookings(dock, 3)
+    options = settings.STORAGES["guest_pages"]["OPTIONS"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "guest_pages": {
+            **settings.STORAGES["guest_pages"],
+            "OPTIONS": {**options, "bucket_name": "no-such-bucket"},
+        },
+    }
+
+    with pytest.raises(Exception, match="NoSuchBucket"):
+        guest_pages_publish_bulk()
+
+    assert not GuestPage.objects.exclude(published_hash="").exists()
+    assert [r for r in moto_requests if r.service == "cloudfront"] == []
