@@ -158,11 +158,9 @@ def render_ics(page: GuestPage, facts: GuestFacts) -> bytes:
     event.add("dtend", facts.ends_at)
     event.add("summary", f"{'Cancelled: ' if facts.cancelled else ''}{brand} charter")
     event.add("location", ", ".join(p for p in (facts.dock_name, facts.dock_address) if p))
-    description = [facts.dock_directions, f"Details: {page.url}"]
-    description.append(
-        f"Questions: {settings.GUEST_CONTACT_PHONE} or {settings.GUEST_CONTACT_EMAIL}"
-    )
-    event.add("description", "\n\n".join(line for line in description if line))
+    contact = f"Questions: {settings.GUEST_CONTACT_PHONE} or {settings.GUEST_CONTACT_EMAIL}"
+    description = (facts.dock_directions, f"Details: {page.url}", contact)
+    event.add("description", "\n\n".join(part for part in description if part))
     event.add("url", page.url)
     event.add("status", "CANCELLED" if facts.cancelled else "CONFIRMED")
     calendar.add_component(event)
