@@ -121,7 +121,8 @@ def booking_upsert(
     """
     with transaction.atomic():
         booking = (
-            Booking.objects.select_for_update()
+            # `of`: PostgreSQL refuses FOR UPDATE on the nullable side of the outer join.
+            Booking.objects.select_for_update(of=("self",))
             .select_related("financials")
             .filter(source=data.source, external_ref=data.external_ref)
             .first()
