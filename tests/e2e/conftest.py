@@ -1,0 +1,136 @@
+"""Browser tests: Debian's Chromium through Playwright, a live server, and a real Celery worker.
+
+The worker runs in a thread of this process against Redis (`JADA_TEST_REDIS_URL`), so it shares
+the test database, the live server's settings and `mail.outbox`; without Redis the stages run
+eagerly (locally only: CI sets the URL).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require_service
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-sync",
+]
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator:
+    executable = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    if not os.access(executable, os.X_OK):
+        require_service("chromium", f"{executable} is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls of the test are
+    # still synchronous and safe.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+            try:
+                yield chromium
+            finally:
+                chromium.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def phone(browser):
+    """A phone-sized browser context (the crew read the portal on the dock)."""
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def desktop(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    yield context
+    context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def axe_violations(page, *, impacts=("serious", "critical")) -> list[dict]:
+    """Run axe-core (from the npm registry, node_modules/) in the page; serious and worse."""
+    if not AXE.exists():
+        require_service("axe-core", f"{AXE} missing: run `npm ci` (make test does)")
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document)")
+    return [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "nodes": [n["html"][:200] for n in v["nodes"][:3]],
+        }
+        for v in result["violations"]
+        if v["impact"] in impacts
+    ]
+
+
+@pytest.fixture
+def pipeline_worker(settings) -> Iterator[str]:
+    """A real Celery worker on Redis for the test, or eager stages when Redis is absent."""
+    url = os.environ.get("JADA_TEST_REDIS_URL", "")
+    if not url:
+        if settings.REQUIRE_SERVICES or os.environ.get("CI"):
+            require_service("redis", "JADA_TEST_REDIS_URL is not set")
+        yield "eager"
+        return
+    import redis
+    from celery.contrib.testing.worker import start_worker
+
+    from jada.celery import app
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as e:
+        require_service("redis", f"{url}: {e}")
+    saved = {k: app.conf[k] for k in ("broker_url", "result_backend", "task_always_eager")}
+    app.conf.update(broker_url=url, result_backend=url, task_always_eager=False)
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    forget_connections(app)
+    redis.Redis.from_url(url).flushdb()
+    try:
+        with start_worker(app, pool="threads", concurrency=4, perform_ping_check=False):
+            yield "worker"
+    finally:
+        app.conf.update(saved)
+        forget_connections(app)
+
+
+def forget_connections(app) -> None:
+    """Drop the app's cached broker pool and result backend, so new settings take effect."""
+    if app._pool is not None:
+        app._pool.force_close_all()
+    app._pool = None
+    app.amqp._producer_pool = None
+    app._backend_cache = None
+    app._local.__dict__.pop("backend", None)

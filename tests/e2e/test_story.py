@@ -1,0 +1,167 @@
+"""The whole story in a real browser: API → crew email → portal → admin → guest page → cancel."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from django.core import mail
+
+from crew.models import CrewEvent
+from guests.models import GuestPage
+from jada.models import ApiToken, hash_token
+from tests.e2e.conftest import axe_violations, screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+TOKEN = "e2e-intake-token-5c1b8d2f7a90"
+
+
+def payload(**overrides) -> dict:
+    values = {
+        "source": "boatsetter",
+        "external_ref": "BS-2024-0530",
+        "event_type": "booking",
+        "charter_date": "2030-05-30",
+        "start_time": "09:00",
+        "duration_hours": 3,
+        "gross_revenue": "840.75",
+        "crew_cost": "250.00",
+        "captain_cost": "150.00",
+        "port_fee_percent": "18",
+        "guest": {"name": "Jordan Avery", "email": "jordan@guest.example.com", "count": 4},
+        "location": "Sheraton Hotel Dock",
+        "captain_id": "CAP_001",
+        "crew_assignments": [{"crew_id": "CREW_001", "role": "deckhand", "duration_hours": 5}],
+        "notes": "Boatsetter charter, guest briefing required",
+    }
+    values.update(overrides)
+    return values
+
+
+def post_booking(api, base: str, body: dict) -> dict:
+    response = api.post(
+        f"{base}/api/bookings", data=body, headers={"X-Dashboard-Token": TOKEN}, timeout=30_000
+    )
+    assert response.status in (200, 201), response.text()
+    return response.json()
+
+
+def wait_for_pipeline(api, base: str, booking_id: int, *, timeout: float = 60) -> dict:
+    """Poll the API until no stage of the latest run is pending or running."""
+    deadline = time.monotonic() + timeout
+    while True:
+        response = api.get(
+            f"{base}/api/bookings/{booking_id}", headers={"X-Dashboard-Token": TOKEN}
+        )
+        stages = response.json()["pipeline"]
+        if stages and not set(stages.values()) & {"pending", "running"}:
+            assert "failed" not in stages.values(), stages
+            return stages
+        assert time.monotonic() < deadline, f"pipeline still running: {stages}"
+        time.sleep(0.2)
+
+
+def no_serious_violations(page, what: str) -> None:
+    violations = axe_violations(page)
+    assert violations == [], f"axe on the {what}: {violations}"
+
+
+def test_a_charter_from_intake_to_cancellation(
+    live_server,
+    settings,
+    pipeline_worker,
+    phone,
+    desktop,
+    dock,
+    roster,
+    templates,
+    alice,
+):
+    base = live_server.url
+    settings.SITE_URL = base
+    settings.GUEST_SITE_URL = base
+    settings.CSRF_TRUSTED_ORIGINS = [base]
+    ApiToken.objects.create(name="e2e", token_hash=hash_token(TOKEN))
+    api = desktop.request
+
+    # 1. The marketplace posts the booking; the stages run (on the real worker in CI).
+    created = post_booking(api, base, payload())
+    booking_id = created["id"]
+    stages = wait_for_pipeline(api, base, booking_id)
+    assert set(stages.values()) <= {"succeeded", "skipped"}, stages
+
+    # 2. The captain's email carries a magic link; opening it shows a page with a button.
+    [message] = [m for m in mail.outbox if roster["CAP_001"].email in m.to]
+    link = re.search(r"https?://\S+/crew/login/\?\S+", message.body).group(0)
+    assert link.startswith(base)
+    page = phone.new_page()
+    page.goto(link)
+    assert page.title()
+    no_serious_violations(page, "link confirmation page")
+    assert not page.context.cookies() or "sessionid" not in {
+        c["name"] for c in page.context.cookies()
+    }
+    page.get_by_role("button").first.click()
+    page.wait_for_load_state()
+
+    # 3. The portal shows the charter at 9:00 AM in the named zone.
+    assert page.url.startswith(f"{base}/crew/")
+    body = page.inner_text("body")
+    assert "Sheraton Hotel Dock" in body
+    assert re.search(r"9:00\s*(AM|a\.m\.)", body), body
+    assert re.search(r"PDT|America/Los_Angeles|Los Angeles", body), body
+    no_serious_violations(page, "crew portal")
+    screenshot(page, "crew-portal-phone")
+
+    # 4. Accept, then tick "Brief 4 guests".
+    page.get_by_role("button", name=re.compile("accept", re.IGNORECASE)).first.click()
+    page.wait_for_load_state()
+    assert re.search(r"accepted", page.inner_text("body"), re.IGNORECASE)
+    item = page.locator("form", has_text="Brief 4 guests")
+    checkbox = item.get_by_role("checkbox")
+    if checkbox.count():
+        checkbox.first.check()
+        if item.get_by_role("button").count():
+            item.get_by_role("button").first.click()
+    else:
+        item.get_by_role("button").first.click()
+    page.wait_for_load_state()
+    screenshot(page, "crew-assignment-phone")
+    no_serious_violations(page, "crew page after the tick")
+
+    # 5. The operator's admin shows the acceptance and the tick on the crew event page.
+    admin = desktop.new_page()
+    admin.goto(f"{base}/admin/login/?next=/admin/")
+    admin.fill("#id_username", "alice")
+    admin.fill("#id_password", "pw-alice")
+    admin.get_by_role("button", name=re.compile("log in", re.IGNORECASE)).click()
+    admin.wait_for_load_state()
+    event = CrewEvent.objects.get(booking_id=booking_id)
+    admin.goto(f"{base}/admin/crew/crewevent/{event.pk}/change/")
+    event_text = admin.inner_text("body")
+    assert "Marco Reyes" in event_text or "CAP_001" in event_text, event_text
+    assert re.search(r"accepted", event_text, re.IGNORECASE), event_text
+    assert "Brief 4 guests" in event_text, event_text
+    assert re.search(r"\b1\s*/\s*\d+\b|done|✓|ticked", event_text, re.IGNORECASE), event_text
+    screenshot(admin, "admin-crew-event")
+
+    # 6. The guest page, on a phone.
+    guest_page = GuestPage.objects.get(booking_id=booking_id)
+    assert created["guest_page"]["session_id"] == guest_page.session_id
+    guest = phone.new_page()
+    guest.goto(f"{base}/g/{guest_page.session_id}")
+    guest_text = guest.inner_text("body")
+    assert "Jordan" in guest_text and "Sheraton Hotel Dock" in guest_text
+    assert not re.search(r"cancel+ed", guest_text, re.IGNORECASE)
+    no_serious_violations(guest, "guest page")
+    screenshot(guest, "guest-page-phone")
+
+    # 7. The marketplace cancels; the guest page says so.
+    post_booking(api, base, payload(status="cancelled"))
+    wait_for_pipeline(api, base, booking_id)
+    guest.reload()
+    assert re.search(r"cancel+ed", guest.inner_text("body"), re.IGNORECASE)
+    no_serious_violations(guest, "cancelled guest page")
+    screenshot(guest, "guest-page-cancelled-phone")

@@ -1,0 +1,334 @@
+"""The money-leak canary: the one module that owns the claim "crew and guests never see money".
+
+A booking arrives through the intake API with amounts no other figure could produce by accident.
+Then every surface a crew member, a guest or a dispatcher without the money permission can reach
+is collected — portal pages and the answers to its forms, every crew email with its ICS, the
+calendar feed, the exported guest page with its ICS, the guest email, whatever a crew session can
+fetch under /api/ and /admin/, every admin page as staff without `view_financials`, and the log
+records of the whole run — and none may contain any of the amounts in any usual spelling.
+The operator's own surfaces (the summary email, the admin as alice) must show them: the check is
+not vacuous.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import re
+from decimal import Decimal
+from urllib.parse import unquote, urlsplit
+
+import pytest
+from django.conf import settings
+from django.contrib import admin
+from django.core import mail
+from django.test import Client
+from django.urls import NoReverseMatch, reverse
+
+from bookings.models import Booking
+from crew.models import Assignment, ChecklistItem, CrewMember
+from guests.models import GuestPage
+from jada.models import ApiToken, hash_token
+
+TOKEN = "canary-intake-token-4a7f0c2e9b1d"
+
+# Six money fields, each distinctive; fee and net follow from the four inputs.
+GROSS, CREW_COST, CAPTAIN_COST, FEE_PERCENT = "7319.27", "1123.58", "977.31", "13.37"
+FEE = Decimal("978.59")  # 7319.27 x 13.37 / 100 = 978.586..., half-up to the cent
+NET = Decimal("4239.79")  # 7319.27 - 1123.58 - 977.31 - 978.59
+AMOUNTS = [Decimal(v) for v in (GROSS, CREW_COST, CAPTAIN_COST, FEE_PERCENT)] + [FEE, NET]
+
+
+def spellings(value: Decimal) -> set[str]:
+    """1234.56, 1,234.56, $1,234.56, $1234.56, 1.234,56, 1 234,56, 123456 (cents), $1,235."""
+    plain = f"{value:.2f}"
+    grouped = f"{value:,.2f}"
+    found = {plain, grouped, f"${grouped}", f"${plain}", f"USD {plain}", f"{plain} USD"}
+    if value >= 1000:
+        found |= {
+            grouped.replace(",", " ").replace(".", ","),
+            grouped.replace(",", "X").replace(".", ",").replace("X", "."),
+            plain.replace(".", ","),
+            plain.replace(".", ""),  # cents as an integer
+            f"${value:,.0f}",
+            f"{value:,.0f}.",
+        }
+    # One decimal place (7319.3) is the JavaScript/float way of dropping a trailing digit.
+    if plain.endswith("0"):
+        found.add(plain[:-1])
+    return found
+
+
+FORBIDDEN = sorted(set().union(*(spellings(v) for v in AMOUNTS)))
+
+
+def unfold(text: str) -> str:
+    """ICS folds long lines and escapes commas; a value split that way must still be found."""
+    return text.replace("\r\n ", "").replace("\n ", "").replace("\\,", ",")
+
+
+def leaks(text: str) -> list[str]:
+    flat = unfold(text)
+    return [s for s in FORBIDDEN if s in flat]
+
+
+class Surfaces(dict):
+    """Name → text; every surface must have yielded something."""
+
+    def add(self, name: str, text: str | bytes) -> None:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8", errors="replace")
+        assert name not in self, f"surface collected twice: {name}"
+        self[name] = text
+
+    def response(self, name: str, response) -> None:
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        self.add(f"{name} [{response.status_code}]", body)
+
+
+def the_message_parts(message) -> list[tuple[str, str]]:
+    parts = [("subject", message.subject), ("text", message.body)]
+    for content, mimetype in getattr(message, "alternatives", []):
+        parts.append((mimetype, content))
+    for attachment in message.attachments:
+        if isinstance(attachment, tuple):
+            filename, content, mimetype = attachment
+        else:  # a MIMEBase part
+            filename, content, mimetype = (
+                attachment.get_filename(),
+                attachment.get_payload(decode=True),
+                attachment.get_content_type(),
+            )
+        if isinstance(content, bytes):
+            content = content.decode("utf-8", errors="replace")
+        parts.append((f"attachment {filename} ({mimetype})", content))
+    for header, value in message.extra_headers.items():
+        parts.append((f"header {header}", str(value)))
+    return parts
+
+
+def magic_link(body: str) -> str:
+    match = re.search(r"https?://\S+/crew/login/\?\S+", body)
+    assert match, f"no magic link in:\n{body}"
+    return match.group(0)
+
+
+def crew_login(member_email: str) -> tuple[Client, str, str]:
+    """Open the member's newest magic link like a phone would: GET the page, POST its button."""
+    message = next(m for m in reversed(mail.outbox) if member_email in m.to)
+    link = urlsplit(magic_link(message.body))
+    client = Client()
+    confirm = client.get(f"{link.path}?{link.query}")
+    assert confirm.status_code == 200
+    fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', confirm.content.decode()))
+    fields = {k: unquote(v).replace("&amp;", "&") for k, v in fields.items()}
+    signed_in = client.post(link.path, fields, follow=True)
+    assert signed_in.status_code == 200
+    assert client.session.get("_auth_user_id"), "the magic link did not sign in"
+    return client, confirm.content.decode(), signed_in.content.decode()
+
+
+def admin_pages(booking: Booking) -> dict[str, str]:
+    """Every registered admin's changelist, and change form and history of the charter's rows."""
+    urls = {"admin index": reverse("admin:index")}
+    for model in admin.site._registry:
+        opts = model._meta
+        if opts.app_label not in {"bookings", "crew", "guests", "jada"}:
+            continue
+        name = f"{opts.app_label}.{opts.model_name}"
+        urls[f"admin {name} changelist"] = reverse(
+            f"admin:{opts.app_label}_{opts.model_name}_changelist"
+        )
+        # The test database holds this one charter, so every row is about it.
+        for obj in model._default_manager.all()[:4]:
+            for view in ("change", "history"):
+                with_pk = reverse(f"admin:{opts.app_label}_{opts.model_name}_{view}", args=[obj.pk])
+                urls[f"admin {name} {view} {obj.pk}"] = with_pk
+    for extra in ("calendar", "revenue"):
+        with contextlib.suppress(NoReverseMatch):
+            urls[f"admin booking {extra}"] = reverse(f"admin:bookings_booking_{extra}")
+    month = f"{booking.starts_at:%Y-%m}"
+    urls["admin booking calendar of the month"] = (
+        reverse("admin:bookings_booking_calendar") + f"?month={month}"
+    )
+    urls["admin booking changelist searched"] = (
+        reverse("admin:bookings_booking_changelist") + "?q=CANARY"
+    )
+    return urls
+
+
+@pytest.fixture
+def token(db) -> str:
+    ApiToken.objects.create(name="canary", token_hash=hash_token(TOKEN))
+    return TOKEN
+
+
+def canary_payload() -> dict:
+    return {
+        "source": "boatsetter",
+        "external_ref": "BS-CANARY-7319",
+        "event_type": "booking",
+        "charter_date": "2030-05-30",
+        "start_time": "09:00",
+        "duration_hours": 3,
+        "gross_revenue": GROSS,
+        "crew_cost": CREW_COST,
+        "captain_cost": CAPTAIN_COST,
+        "port_fee_percent": FEE_PERCENT,
+        "net_revenue": str(NET),
+        "guest": {
+            "name": "Jordan Avery",
+            "email": "jordan@guest.example.com",
+            "phone": "+1 555 0100",
+            "count": 4,
+        },
+        "location": "Sheraton Hotel Dock",
+        "captain_id": "CAP_001",
+        "crew_assignments": [
+            {"crew_id": "CREW_001", "role": "deckhand", "duration_hours": 5},
+            {"crew_id": "CREW_002", "role": "deckhand", "duration_hours": 5},
+        ],
+        "notes": "Boatsetter charter, guest briefing required",
+    }
+
+
+def test_no_crew_or_guest_surface_shows_any_amount(
+    client,
+    token,
+    dock,
+    roster,
+    templates,
+    alice,
+    bob,
+    s3_guest_storage,
+    caplog,
+    django_capture_on_commit_callbacks,
+):
+    caplog.set_level(logging.DEBUG)
+    surfaces = Surfaces()
+    api = {"HTTP_X_DASHBOARD_TOKEN": token}
+
+    # 1. The booking arrives through the API; the pipeline runs (eagerly) on commit.
+    with django_capture_on_commit_callbacks(execute=True):
+        created = client.post(
+            "/api/bookings", json.dumps(canary_payload()), "application/json", **api
+        )
+    assert created.status_code == 201, created.content
+    booking = Booking.objects.get(pk=created.json()["id"])
+    assert booking.financials.fee == FEE and booking.financials.net_revenue == NET
+
+    # 2. Crew: sign in through the emailed link, look around, answer, tick, fetch the feed.
+    captain, deckhand = roster["CAP_001"], roster["CREW_001"]
+    with django_capture_on_commit_callbacks(execute=True):
+        for member, answer in ((captain, "accept"), (deckhand, "decline")):
+            code = member.code
+            crew, confirm_page, portal_after_login = crew_login(member.email)
+            surfaces.add(f"{code} link confirmation page", confirm_page)
+            surfaces.add(f"{code} portal after sign-in", portal_after_login)
+            surfaces.response(f"{code} portal", crew.get(reverse("crew-portal")))
+            assignment = Assignment.objects.get(member=member, event__booking_id=booking.pk)
+            page = reverse("crew-assignment", args=[assignment.pk])
+            surfaces.response(f"{code} assignment page", crew.get(page))
+            respond = reverse("crew-respond", args=[assignment.pk])
+            surfaces.response(
+                f"{code} {answer} answer",
+                crew.post(respond, {"answer": answer, "reason": "Out of town", "next": page}),
+            )
+            surfaces.response(
+                f"{code} {answer} answer, followed",
+                crew.post(
+                    respond, {"answer": answer, "reason": "Out of town", "next": page}, follow=True
+                ),
+            )
+            for item in ChecklistItem.objects.filter(assignment=assignment)[:2]:
+                tick = reverse("crew-checklist-tick", args=[item.pk])
+                surfaces.response(
+                    f"{code} tick {item.text!r}",
+                    crew.post(tick, {"done": "1", "next": page}, follow=True),
+                )
+            surfaces.response(f"{code} portal after answering", crew.get(reverse("crew-portal")))
+            feed = reverse("crew-feed", args=[CrewMember.objects.get(pk=member.pk).feed_token])
+            surfaces.response(f"{code} ICS feed", Client().get(feed))
+
+            # What a crew session can reach beyond the portal: the API and the admin.
+            surfaces.response(
+                f"{code} GET /api/bookings/<id>", crew.get(f"/api/bookings/{booking.pk}")
+            )
+            surfaces.response(
+                f"{code} POST /api/bookings",
+                crew.post("/api/bookings", json.dumps(canary_payload()), "application/json"),
+            )
+            surfaces.response(f"{code} GET /api/openapi.json", crew.get("/api/openapi.json"))
+            for name, url in admin_pages(booking).items():
+                surfaces.response(f"{code} {name}", crew.get(url, follow=True))
+
+        # A new link for a known address (the answer page and the email it sends).
+        surfaces.response(
+            "new-link answer",
+            Client().post(reverse("crew-link-request"), {"email": captain.email}),
+        )
+
+    # 3. Guests: the exported page and its ICS in the bucket, the served page, the guest email.
+    page = GuestPage.objects.get(booking_id=booking.pk)
+    exported = s3_guest_storage.s3().get_object(
+        Bucket=s3_guest_storage.bucket, Key=page.object_name
+    )
+    html = exported["Body"].read().decode()
+    surfaces.add("exported guest page (S3)", html)
+    for n, href in enumerate(re.findall(r'href="(data:text/calendar[^"]+)"', html)):
+        surfaces.add(f"exported guest ICS {n}", unquote(href.split(",", 1)[1]))
+    surfaces.response("guest page served at /g/<ID>", Client().get(page.path))
+
+    # 4. Staff without view_financials: every admin page, the calendar, the CSV export.
+    dispatcher = Client()
+    dispatcher.force_login(bob)
+    for name, url in admin_pages(booking).items():
+        surfaces.response(f"bob {name}", dispatcher.get(url))
+    surfaces.response(
+        "bob CSV export",
+        dispatcher.post(
+            reverse("admin:bookings_booking_changelist"),
+            {"action": "export_csv", "_selected_action": [booking.pk]},
+        ),
+    )
+
+    # 5. Every email but the operator's own summary: crew, guest, new link.
+    operator_addresses = set(settings.OPERATOR_EMAILS)
+    crew_addresses = {m.email for m in roster.values()}
+    kinds = {"crew": 0, "guest": 0}
+    for i, message in enumerate(mail.outbox):
+        if set(message.to) <= operator_addresses:
+            continue
+        kind = "crew" if set(message.to) <= crew_addresses else "guest"
+        kinds[kind] += 1
+        for part, text in the_message_parts(message):
+            surfaces.add(f"email {i} to {','.join(message.to)}: {part}", text)
+    assert kinds["crew"] >= 3 and kinds["guest"] >= 1, kinds
+    assert any("text/calendar" in name for name in surfaces), "no crew or guest ICS attachment"
+
+    # 6. The logs of the whole run.
+    surfaces.add("log records", "\n".join(r.getMessage() for r in caplog.records) or caplog.text)
+
+    report = "\n".join(f"  {len(text):>7}  {name}" for name, text in surfaces.items())
+    print(f"canary: {len(surfaces)} surfaces checked for {len(FORBIDDEN)} spellings\n{report}")
+    empty = [name for name, text in surfaces.items() if not text.strip()]
+    assert not empty, f"surfaces that yielded nothing: {empty}\n{report}"
+    found = {name: leaks(text) for name, text in surfaces.items() if leaks(text)}
+    assert not found, f"money leaked: {found}\nsurfaces checked:\n{report}"
+
+    # The search is not vacuous: the operator's surfaces show the same amounts in these spellings.
+    operator = Client()
+    operator.force_login(alice)
+    change = operator.get(reverse("admin:bookings_booking_change", args=[booking.pk]))
+    assert leaks(change.content.decode()), "alice's change form shows no amount: spellings wrong?"
+    summaries = [m for m in mail.outbox if set(m.to) <= operator_addresses]
+    assert summaries and any(leaks(m.body) for m in summaries), "the summary shows no amount"
+    # And the surfaces are about this charter.
+    assert "Jordan" in html and "Sheraton Hotel Dock" in surfaces["CAP_001 portal [200]"]
+
+
+def test_the_spellings_cover_the_usual_formats():
+    assert {"7319.27", "7,319.27", "$7,319.27", "978.59", "4,239.79", "13.37"} <= set(FORBIDDEN)
+    assert leaks("Total: $7,319.27") and leaks("DESCRIPTION:gross 7\\,319.27")
+    assert leaks("net 4.239,79 EUR") and not leaks("Brief 4 guests at 9:00 AM")
