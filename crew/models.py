@@ -189,3 +189,9 @@ class LinkRequest(models.Model):
     email_hash = models.CharField(max_length=64, db_index=True)
     client = models.CharField(max_length=64, db_index=True)
     at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"link request at {self.at:%Y-%m-%d %H:%M}"

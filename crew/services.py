@@ -5,23 +5,36 @@ Crew code receives a booking only as `bookings.selectors.OperationalBooking`.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
 from bookings.selectors import OperationalBooking
+from crew import emails
+from crew.formatting import minutes_text, when_text
 from crew.models import (
     Assignment,
+    AssignmentState,
     ChecklistItem,
     ChecklistTemplate,
     CrewEvent,
     CrewMember,
     EventStatus,
+    LinkRequest,
     Role,
+    new_feed_token,
 )
+
+logger = logging.getLogger(__name__)
 
 # Crew are called to the dock this long before guests board (prep, fuel, fenders).
 CALL_LEAD = timedelta(minutes=60)
@@ -43,6 +56,7 @@ class PlannedAssignment:
     member_code: str
     role: str
     shift_minutes: int | None = None  # None: the charter plus prep and clean-up
+    call_at: datetime | None = None  # None: CALL_LEAD before boarding
 
 
 @dataclass(frozen=True)
@@ -77,9 +91,7 @@ def _event_values(booking: OperationalBooking) -> dict[str, object]:
     }
 
 
-def _apply_plan(
-    *, event: CrewEvent, plan: Sequence[PlannedAssignment], now: datetime
-) -> bool:
+def _apply_plan(*, event: CrewEvent, plan: Sequence[PlannedAssignment], now: datetime) -> bool:
     """Make the event's active assignments match the plan; returns whether anything changed."""
     members = {m.code: m for m in CrewMember.objects.filter(code__in=[p.member_code for p in plan])}
     existing = {a.member.code: a for a in event.assignments.select_related("member")}
@@ -92,7 +104,7 @@ def _apply_plan(
                 event=event,
                 member=members[planned.member_code],
                 role=planned.role,
-                call_at=event.starts_at - CALL_LEAD,
+                call_at=planned.call_at or event.starts_at - CALL_LEAD,
                 shift_minutes=shift,
             )
             changed = True
@@ -104,6 +116,8 @@ def _apply_plan(
             updates["role"] = planned.role
         if assignment.shift_minutes != shift:
             updates["shift_minutes"] = shift
+        if planned.call_at is not None and assignment.call_at != planned.call_at:
+            updates["call_at"] = planned.call_at
         if updates:
             for name, value in updates.items():
                 setattr(assignment, name, value)
@@ -201,7 +215,12 @@ def checklist_sync(*, event: CrewEvent) -> bool:
                 item.text, item.obsolete, item.position = text, False, template.position
                 item.save()
                 changed = True
-        for item in by_template.values():
+        leftovers = [
+            *by_template.values(),
+            # Items whose template was deleted (the link is cleared) no longer apply either.
+            *(i for i in assignment.checklist_items.all() if i.template_id is None),
+        ]
+        for item in leftovers:
             if not item.obsolete:
                 item.obsolete = True
                 item.save(update_fields=["obsolete"])
@@ -209,11 +228,353 @@ def checklist_sync(*, event: CrewEvent) -> bool:
     return changed
 
 
+def checklists_resync(*, now: datetime | None = None) -> int:
+    """Bring the checklists of upcoming charters in line with edited templates; returns events."""
+    now = now or timezone.now()
+    events = CrewEvent.objects.filter(starts_at__gte=now, status=EventStatus.SCHEDULED)
+    count = 0
+    for event in events.order_by("starts_at"):
+        with transaction.atomic():
+            checklist_sync(event=event)
+        count += 1
+    return count
+
+
 def member_codes_unknown(codes: Sequence[str]) -> list[str]:
     """Codes not on the active roster (for intake validation)."""
-    known = set(CrewMember.objects.filter(code__in=codes, active=True).values_list("code", flat=True))
+    active = CrewMember.objects.filter(code__in=codes, active=True)
+    known = set(active.values_list("code", flat=True))
     return [code for code in codes if code not in known]
 
 
 def roles() -> list[str]:
     return list(Role.values)
+
+
+# --- The roster ---
+
+
+def crew_member_create(
+    *,
+    code: str,
+    name: str,
+    email: str,
+    phone: str = "",
+    roles: Sequence[str] = (),
+    active: bool = True,
+) -> CrewMember:
+    """Add a member (or update the one with this code) with a password-less user of their own.
+
+    The user's password is unusable: crew sign in only through magic links.
+    """
+    with transaction.atomic():
+        member = CrewMember.objects.select_for_update().filter(code=code).first()
+        values = {"name": name, "email": email, "phone": phone, "roles": list(roles)}
+        if member is not None:
+            for field, value in values.items():
+                setattr(member, field, value)
+            member.active = active
+            member.full_clean(exclude=["user"])
+            member.save()
+            return member
+        user = crew_user_create(code=code, email=email)
+        member = CrewMember(user=user, code=code, active=active, **values)
+        member.full_clean(exclude=["user"])
+        member.save()
+        return member
+
+
+def crew_user_create(*, code: str, email: str = "") -> AbstractBaseUser:
+    """The Django user behind a crew member: username from the code, unusable password."""
+    user = get_user_model()(username=code.lower(), email=email)
+    user.set_unusable_password()
+    user.save()
+    return user
+
+
+def member_feed_token_regenerate(*, member: CrewMember) -> str:
+    """A new calendar feed secret; the old feed URL stops working at once."""
+    member.feed_token = new_feed_token()
+    member.save(update_fields=["feed_token"])
+    return member.feed_token
+
+
+def member_links_revoke(*, member: CrewMember) -> None:
+    """Invalidate every magic link sent so far (sesame keys tokens on the password hash)."""
+    user = member.user
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+
+
+# --- Notifications (the crew stage of the pipeline) ---
+
+SNAPSHOT_LABELS = {
+    "starts_at": "Charter date and time",
+    "duration_minutes": "Charter length",
+    "call_at": "Call time",
+    "shift_minutes": "Shift",
+    "role": "Role",
+    "dock": "Dock",
+    "dock_address": "Dock address",
+    "directions": "Directions",
+    "guest_count": "Guests",
+    "notes": "Notes",
+    "crew": "Crew",
+}
+
+
+def assignment_snapshot(assignment: Assignment, crew: Sequence[Assignment]) -> dict:
+    """What the member is told about their assignment (JSON-safe)."""
+    event = assignment.event
+    return {
+        "version": event.version,
+        "starts_at": event.starts_at.isoformat(),
+        "duration_minutes": event.duration_minutes,
+        "call_at": assignment.call_at.isoformat(),
+        "shift_minutes": assignment.shift_minutes,
+        "role": assignment.role,
+        "dock": event.dock_name,
+        "dock_address": event.dock_address,
+        "directions": event.dock_directions,
+        "guest_count": event.guest_count,
+        "notes": event.notes,
+        "crew": [f"{a.member.first_name} ({a.get_role_display()})" for a in crew],
+        "cancelled": assignment.removed_at is not None or event.is_cancelled,
+    }
+
+
+def _shown(field: str, value: object) -> str:
+    if value in (None, "", []):
+        return "none"
+    if field in ("starts_at", "call_at"):
+        return when_text(datetime.fromisoformat(str(value)))
+    if field in ("duration_minutes", "shift_minutes"):
+        return minutes_text(int(value))  # type: ignore[arg-type]
+    if field == "role":
+        return str(Role(value).label) if value in Role.values else str(value)
+    if field == "crew":
+        return ", ".join(value)  # type: ignore[arg-type]
+    return str(value)
+
+
+def snapshot_changes(before: dict, after: dict) -> list[emails.Change]:
+    """What changed between two snapshots, in words."""
+    return [
+        emails.Change(label, _shown(field, before.get(field)), _shown(field, after.get(field)))
+        for field, label in SNAPSHOT_LABELS.items()
+        if before.get(field) != after.get(field)
+    ]
+
+
+def _notice(assignment: Assignment, snapshot: dict) -> tuple[str | None, list[emails.Change]]:
+    """Which email (if any) the assignment's member is owed now."""
+    told = assignment.notified_snapshot or {}
+    if snapshot["cancelled"]:
+        if assignment.notified_version == 0 or told.get("cancelled"):
+            return None, []  # never told about it, or already told it is off
+        return emails.CANCELLED, []
+    if assignment.notified_version == 0 or told.get("cancelled"):
+        return emails.NEW, []
+    if assignment.notified_version >= assignment.event.version:
+        return None, []
+    changes = snapshot_changes(told, snapshot)
+    return (emails.CHANGED if changes else None), changes
+
+
+def crew_notify(*, event_id: int, now: datetime | None = None) -> int:
+    """Email every member what they have not been told yet about the event; returns emails sent.
+
+    Safe to run twice: each assignment row is locked, compared with what its member was last
+    told, and recorded right after its email goes out, so a retry after an SMTP error resends
+    nothing already sent. Mail errors propagate for the caller to retry.
+    """
+    now = now or timezone.now()
+    sent = 0
+    ids = list(
+        Assignment.objects.filter(event_id=event_id).order_by("pk").values_list("pk", flat=True)
+    )
+    for pk in ids:
+        with transaction.atomic():
+            assignment = (
+                Assignment.objects.select_for_update(of=("self",))
+                .select_related("event", "member")
+                .get(pk=pk)
+            )
+            crew = emails.crew_of(assignment)
+            snapshot = assignment_snapshot(assignment, crew)
+            kind, changes = _notice(assignment, snapshot)
+            if kind is not None:
+                emails.assignment_message(assignment, kind=kind, changes=changes, now=now).send()
+                sent += 1
+                logger.info("crew %s email to assignment %s", kind, assignment.pk)
+            if kind is not None or assignment.notified_version < assignment.event.version:
+                # Also recorded when nothing that concerns this member changed in a new version.
+                assignment.notified_version = assignment.event.version
+                assignment.sequence = assignment.event.version
+                assignment.notified_snapshot = snapshot
+                if kind is not None:
+                    assignment.notified_at = now
+                assignment.save(
+                    update_fields=[
+                        "notified_version",
+                        "sequence",
+                        "notified_snapshot",
+                        "notified_at",
+                    ]
+                )
+    return sent
+
+
+# --- What crew do in the portal ---
+
+
+class NotAllowed(Exception):
+    """The assignment or item cannot be changed any more (removed, cancelled or obsolete)."""
+
+
+def assignment_respond(
+    *, assignment: Assignment, accepted: bool, reason: str = "", now: datetime | None = None
+) -> Assignment:
+    """Record the member's answer (accept, or decline with an optional reason)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Assignment.objects.select_for_update(of=("self",)).select_related("event")
+        current = locked.get(pk=assignment.pk)
+        if current.removed_at is not None or current.event.is_cancelled:
+            raise NotAllowed("This charter is no longer yours to answer.")
+        current.state = AssignmentState.ACCEPTED if accepted else AssignmentState.DECLINED
+        current.decline_reason = "" if accepted else reason.strip()[:300]
+        current.responded_at = now
+        current.save(update_fields=["state", "decline_reason", "responded_at"])
+    for name in ("state", "decline_reason", "responded_at"):
+        setattr(assignment, name, getattr(current, name))
+    logger.info("assignment %s %s", assignment.pk, current.state)
+    return assignment
+
+
+def checklist_item_tick(
+    *, item: ChecklistItem, by: AbstractBaseUser, done: bool, now: datetime | None = None
+) -> ChecklistItem:
+    """Tick or untick a checklist item, recording who and when."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        current = (
+            ChecklistItem.objects.select_for_update(of=("self",))
+            .select_related("assignment__event")
+            .get(pk=item.pk)
+        )
+        assignment = current.assignment
+        if current.obsolete or assignment.removed_at is not None or assignment.event.is_cancelled:
+            raise NotAllowed("This item no longer applies.")
+        if done and current.done_at is None:
+            current.done_at, current.done_by = now, by
+        elif not done:
+            current.done_at, current.done_by = None, None
+        current.save(update_fields=["done_at", "done_by"])
+    item.done_at, item.done_by = current.done_at, current.done_by
+    return item
+
+
+# --- "Email me a new link" ---
+
+LINK_REQUESTS_PER_ADDRESS = 3
+LINK_REQUESTS_PER_CLIENT = 10
+LINK_REQUEST_WINDOW = timedelta(hours=1)
+
+
+def _digest(kind: str, value: str) -> str:
+    # Keyed, so the table does not reveal which addresses or clients asked.
+    key = settings.SECRET_KEY.encode()
+    return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def link_request(*, email: str, client: str, now: datetime | None = None) -> bool:
+    """Email a fresh sign-in link to the member with this address, if any.
+
+    Returns False when rate limited (per address and per client); True otherwise, whether or
+    not the address belongs to anyone, so callers answer the same either way.
+    """
+    now = now or timezone.now()
+    address = email.strip().lower()
+    email_hash, client_hash = _digest("email", address), _digest("client", client)
+    since = now - LINK_REQUEST_WINDOW
+    with transaction.atomic():
+        LinkRequest.objects.filter(at__lt=now - timedelta(days=1)).delete()
+        recent = LinkRequest.objects.filter(at__gte=since)
+        if recent.filter(email_hash=email_hash).count() >= LINK_REQUESTS_PER_ADDRESS:
+            return False
+        if recent.filter(client=client_hash).count() >= LINK_REQUESTS_PER_CLIENT:
+            return False
+        request = LinkRequest.objects.create(email_hash=email_hash, client=client_hash)
+        # `at` is auto_now_add; keep it on the injected clock for tests and replays.
+        LinkRequest.objects.filter(pk=request.pk).update(at=now)
+    member = CrewMember.objects.filter(email__iexact=address, active=True).select_related("user")
+    member = member.first()
+    if member is not None:
+        emails.link_message(member, now=now).send()
+    return True
+
+
+# --- Reminders ---
+
+
+def _reminder_send(pk: int, *, field: str, kind: str, now: datetime, also: str | None) -> bool:
+    with transaction.atomic():
+        assignment = (
+            Assignment.objects.select_for_update(of=("self",))
+            .select_related("event", "member")
+            .get(pk=pk)
+        )
+        if getattr(assignment, field) is not None:
+            return False  # another run got here first
+        emails.assignment_message(assignment, kind=kind, now=now).send()
+        setattr(assignment, field, now)
+        fields = [field]
+        if also and assignment.state == AssignmentState.PENDING:
+            # The day-before email asks for an answer too; one email is enough.
+            setattr(assignment, also, getattr(assignment, also) or now)
+            fields.append(also)
+        assignment.save(update_fields=fields)
+    return True
+
+
+def reminders_send(*, now: datetime | None = None) -> int:
+    """Day-before and unanswered reminders that are due; returns emails sent.
+
+    None for past or cancelled charters, none twice, none sooner than
+    CREW_REMINDER_MIN_NOTICE_HOURS after the member was assigned and told.
+    """
+    now = now or timezone.now()
+    min_notice = now - timedelta(hours=settings.CREW_REMINDER_MIN_NOTICE_HOURS)
+    unanswered_after = now - timedelta(hours=settings.CREW_UNANSWERED_REMINDER_HOURS)
+    due = Assignment.objects.filter(
+        removed_at__isnull=True,
+        event__status=EventStatus.SCHEDULED,
+        event__starts_at__gt=now,
+        notified_version__gt=0,
+        notified_at__lte=min_notice,
+        created_at__lte=min_notice,
+    ).order_by("pk")
+    tomorrow = due.filter(
+        event__starts_at__lte=now + timedelta(hours=24),
+        reminded_day_before_at__isnull=True,
+    ).exclude(state=AssignmentState.DECLINED)
+    sent = 0
+    for pk in list(tomorrow.values_list("pk", flat=True)):
+        sent += _reminder_send(
+            pk,
+            field="reminded_day_before_at",
+            kind=emails.TOMORROW,
+            now=now,
+            also="reminded_unanswered_at",
+        )
+    unanswered = due.filter(
+        state=AssignmentState.PENDING,
+        notified_at__lte=unanswered_after,
+        reminded_unanswered_at__isnull=True,
+    )
+    for pk in list(unanswered.values_list("pk", flat=True)):
+        sent += _reminder_send(
+            pk, field="reminded_unanswered_at", kind=emails.UNANSWERED, now=now, also=None
+        )
+    return sent

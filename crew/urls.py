@@ -1,3 +1,14 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from crew import views
+
+urlpatterns = [
+    path("", views.portal, name="crew-portal"),
+    path("assignments/<int:pk>/", views.assignment, name="crew-assignment"),
+    path("assignments/<int:pk>/respond/", views.assignment_respond, name="crew-respond"),
+    path("checklist/<int:pk>/tick/", views.checklist_tick, name="crew-checklist-tick"),
+    path("login/", views.login_view, name="crew-login"),
+    path("login/new-link/", views.link_request, name="crew-link-request"),
+    path("logout/", views.logout_view, name="crew-logout"),
+    path("feed/<str:token>.ics", views.feed, name="crew-feed"),
+]

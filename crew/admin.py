@@ -1,0 +1,271 @@
+"""Crew admin: the roster, checklist templates, each charter's crew (changed via the pipeline)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count, Q
+from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
+
+from crew import selectors, services
+from crew.formatting import when_text
+from crew.models import (
+    Assignment,
+    AssignmentState,
+    ChecklistTemplate,
+    CrewEvent,
+    CrewMember,
+    Role,
+)
+
+
+class CrewMemberForm(forms.ModelForm):
+    roles = forms.MultipleChoiceField(
+        choices=Role.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+    class Meta:
+        model = CrewMember
+        fields = ("code", "name", "email", "phone", "roles", "active")
+
+
+@admin.register(CrewMember)
+class CrewMemberAdmin(admin.ModelAdmin):
+    form = CrewMemberForm
+    list_display = ("code", "name", "email", "phone", "roles_text", "active")
+    list_filter = ("active",)
+    search_fields = ("code", "name", "email")
+    readonly_fields = ("feed_path",)
+    actions = ["regenerate_feed_token", "revoke_links"]
+
+    @admin.display(description="roles")
+    def roles_text(self, obj: CrewMember) -> str:
+        labels = dict(Role.choices)
+        return ", ".join(str(labels.get(r, r)) for r in obj.roles)
+
+    @admin.display(description="calendar feed")
+    def feed_path(self, obj: CrewMember) -> str:
+        if not obj.pk:
+            return "-"
+        return "Secret; shown to the member in their portal. Regenerate to revoke it."
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            # Crew sign in only by magic link: their user has no usable password.
+            obj.user = services.crew_user_create(code=obj.code, email=obj.email)
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Regenerate calendar feed URL (the old one stops working)")
+    def regenerate_feed_token(self, request: HttpRequest, queryset) -> None:
+        for member in queryset:
+            services.member_feed_token_regenerate(member=member)
+        self.message_user(request, f"New calendar feed URLs for {queryset.count()} member(s).")
+
+    @admin.action(description="Revoke every magic link sent so far")
+    def revoke_links(self, request: HttpRequest, queryset) -> None:
+        for member in queryset.select_related("user"):
+            services.member_links_revoke(member=member)
+        self.message_user(request, f"Links revoked for {queryset.count()} member(s).")
+
+
+@admin.register(ChecklistTemplate)
+class ChecklistTemplateAdmin(admin.ModelAdmin):
+    list_display = ("text", "role", "position", "active")
+    list_editable = ("role", "position", "active")
+    list_filter = ("role", "active")
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        count = services.checklists_resync()
+        self.message_user(request, f"Checklists of {count} upcoming charter(s) brought up to date.")
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        services.checklists_resync()
+
+
+class AssignmentForm(forms.ModelForm):
+    class Meta:
+        model = Assignment
+        fields = ("member", "role", "call_at", "shift_minutes")
+
+    def validate_unique(self) -> None:
+        # A removed assignment of the same member may exist; the plan re-activates it. Duplicates
+        # within the form are still caught by the formset.
+        return
+
+
+class AssignmentInline(admin.TabularInline):
+    model = Assignment
+    form = AssignmentForm
+    extra = 1
+    fields = (
+        "member",
+        "role",
+        "call_at",
+        "shift_minutes",
+        "answer",
+        "checklist",
+        "told",
+    )
+    readonly_fields = ("answer", "checklist", "told")
+    can_delete = True
+
+    def get_queryset(self, request):
+        live = Q(checklist_items__obsolete=False)
+        return (
+            super()
+            .get_queryset(request)
+            .filter(removed_at__isnull=True)
+            .select_related("member")
+            .annotate(
+                items_total=Count("checklist_items", filter=live),
+                items_done=Count(
+                    "checklist_items", filter=live & Q(checklist_items__done_at__isnull=False)
+                ),
+            )
+        )
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "member":
+            kwargs["queryset"] = CrewMember.objects.filter(active=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description="answer")
+    def answer(self, obj: Assignment) -> str:
+        if not obj.pk:
+            return "-"
+        text = obj.get_state_display()
+        if obj.state == AssignmentState.DECLINED and obj.decline_reason:
+            text = f"{text}: {obj.decline_reason}"
+        if obj.responded_at:
+            text = f"{text} ({when_text(obj.responded_at)})"
+        return text
+
+    @admin.display(description="checklist")
+    def checklist(self, obj: Assignment) -> str:
+        if not obj.pk:
+            return "-"
+        return f"{getattr(obj, 'items_done', 0)}/{getattr(obj, 'items_total', 0)}"
+
+    @admin.display(description="told")
+    def told(self, obj: Assignment) -> str:
+        if not obj.pk or not obj.notified_version:
+            return "not yet"
+        return f"version {obj.notified_version}"
+
+
+EVENT_FIELDS = (
+    "title",
+    "booking_id",
+    "status",
+    "starts_at",
+    "duration_minutes",
+    "dock_name",
+    "dock_address",
+    "dock_directions",
+    "dock_map_url",
+    "guest_count",
+    "notes",
+    "version",
+)
+
+
+@admin.register(CrewEvent)
+class CrewEventAdmin(admin.ModelAdmin):
+    list_display = ("title", "starts_local", "status", "version", "crew_fill", "checklist_fill")
+    list_filter = ("status",)
+    search_fields = ("title",)
+    date_hierarchy = "starts_at"
+    inlines = [AssignmentInline]
+    fields = (*EVENT_FIELDS, "overlaps", "removed")
+    readonly_fields = (*EVENT_FIELDS, "overlaps", "removed")
+
+    def get_queryset(self, request):
+        active = Q(assignments__removed_at__isnull=True)
+        live = active & Q(assignments__checklist_items__obsolete=False)
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                assigned=Count("assignments", filter=active, distinct=True),
+                accepted=Count(
+                    "assignments",
+                    filter=active & Q(assignments__state=AssignmentState.ACCEPTED),
+                    distinct=True,
+                ),
+                items_total=Count("assignments__checklist_items", filter=live, distinct=True),
+                items_done=Count(
+                    "assignments__checklist_items",
+                    filter=live & Q(assignments__checklist_items__done_at__isnull=False),
+                    distinct=True,
+                ),
+            )
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # crew events come from bookings
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description="starts", ordering="starts_at")
+    def starts_local(self, obj: CrewEvent) -> str:
+        return when_text(obj.starts_at)
+
+    @admin.display(description="accepted")
+    def crew_fill(self, obj: CrewEvent) -> str:
+        return f"{obj.accepted}/{obj.assigned}"
+
+    @admin.display(description="checklist")
+    def checklist_fill(self, obj: CrewEvent) -> str:
+        return f"{obj.items_done}/{obj.items_total}"
+
+    @admin.display(description="overlap warnings")
+    def overlaps(self, obj: CrewEvent) -> str:
+        warnings = selectors.event_overlap_warnings(obj) if obj.pk else []
+        if not warnings:
+            return "none"
+        return format_html(
+            "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((w,) for w in warnings))
+        )
+
+    @admin.display(description="removed from this charter")
+    def removed(self, obj: CrewEvent) -> str:
+        gone = obj.assignments.filter(removed_at__isnull=False).select_related("member")
+        if not gone:
+            return "none"
+        return ", ".join(f"{a.member} ({when_text(a.removed_at)})" for a in gone)
+
+    def save_model(self, request, obj, form, change):
+        # Every field of the event is copied from its booking; nothing to save here.
+        return
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Assignment:
+            return super().save_formset(request, form, formset, change)
+        # The admin's log reads these after saving; the pipeline does the writing.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        if not formset.has_changed():
+            return None
+        deleted = set(formset.deleted_forms)
+        plan = [
+            services.PlannedAssignment(
+                member_code=f.cleaned_data["member"].code,
+                role=f.cleaned_data["role"],
+                shift_minutes=f.cleaned_data["shift_minutes"],
+                call_at=f.cleaned_data["call_at"],
+            )
+            for f in formset.forms
+            if f not in deleted and f.cleaned_data.get("member") is not None
+        ]
+        from jada import pipeline  # the one entry point; it imports crew itself
+
+        pipeline.start(form.instance.booking_id, crew_plan=plan, reason="crew")
+        return None
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        for warning in selectors.event_overlap_warnings(form.instance):
+            messages.warning(request, f"Overlap: {warning}")

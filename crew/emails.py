@@ -1,0 +1,136 @@
+"""Crew emails: plain text + HTML from templates, an ICS attachment, a magic link in the text."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from crew.formatting import minutes_text, when_text
+from crew.ics import invitation_ics
+from crew.links import crew_login_url, valid_until_for
+from crew.models import Assignment, CrewMember, Role
+
+# Email kinds, each with templates/emails/crew-<kind>-subject.txt, -body.txt and -body.html.
+NEW = "new"
+CHANGED = "changed"
+CANCELLED = "cancelled"
+UNANSWERED = "unanswered"
+TOMORROW = "tomorrow"
+LINK = "link"
+# Kinds that carry the calendar invitation.
+WITH_ICS = {NEW, CHANGED, CANCELLED, TOMORROW}
+
+
+@dataclass(frozen=True)
+class Change:
+    label: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class Shipmate:
+    first_name: str
+    role: str
+
+
+def crew_of(assignment: Assignment) -> list[Assignment]:
+    """The event's other active assignments, captain first."""
+    others = (
+        Assignment.objects.filter(event_id=assignment.event_id, removed_at__isnull=True)
+        .exclude(pk=assignment.pk)
+        .select_related("member")
+    )
+    return sorted(others, key=lambda a: (a.role != Role.CAPTAIN, a.call_at, a.pk))
+
+
+def _render(kind: str, context: dict) -> tuple[str, str, str]:
+    subject = render_to_string(f"emails/crew-{kind}-subject.txt", context)
+    text = render_to_string(f"emails/crew-{kind}-body.txt", context)
+    html = render_to_string(f"emails/crew-{kind}-body.html", context)
+    return " ".join(subject.split()), text, html
+
+
+def assignment_context(
+    assignment: Assignment, *, kind: str, changes: Sequence[Change] = (), now: datetime
+) -> dict:
+    event = assignment.event
+    crew = crew_of(assignment)
+    captain = next((a.member.first_name for a in crew if a.role == Role.CAPTAIN), None)
+    if assignment.role == Role.CAPTAIN:
+        captain = assignment.member.first_name
+    shipmates = [
+        Shipmate(a.member.first_name, a.get_role_display()) for a in crew if a.role != Role.CAPTAIN
+    ]
+    path = reverse("crew-assignment", args=[assignment.pk])
+    return {
+        "kind": kind,
+        "member": assignment.member,
+        "first_name": assignment.member.first_name,
+        "assignment": assignment,
+        "event": event,
+        "role": assignment.get_role_display(),
+        "charter_when": when_text(event.starts_at),
+        "charter_length": minutes_text(event.duration_minutes),
+        "call_when": when_text(assignment.call_at),
+        "shift_length": minutes_text(assignment.shift_minutes),
+        "shift_ends": when_text(assignment.shift_ends_at),
+        "zone_name": settings.TIME_ZONE_NAME,
+        "captain": captain,
+        "shipmates": shipmates,
+        "changes": list(changes),
+        "cancelled": kind == CANCELLED,
+        "pending": assignment.state == "pending",
+        "link": crew_login_url(
+            assignment.member, next_path=path, valid_until=valid_until_for(event, now=now), now=now
+        ),
+        "portal_url": f"{settings.SITE_URL}{path}",
+        "operator_name": settings.OPERATOR_NAME,
+    }
+
+
+def assignment_message(
+    assignment: Assignment, *, kind: str, changes: Sequence[Change] = (), now: datetime
+) -> EmailMultiAlternatives:
+    """The email about one assignment (new, changed, cancelled, or a reminder)."""
+    context = assignment_context(assignment, kind=kind, changes=changes, now=now)
+    subject, text, html = _render(kind, context)
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[assignment.member.email],
+        headers={"Auto-Submitted": "auto-generated"},
+    )
+    message.attach_alternative(html, "text/html")
+    if kind in WITH_ICS:
+        ics = invitation_ics(assignment, now=now).decode()
+        message.attach("charter.ics", ics, "text/calendar")
+    return message
+
+
+def link_message(member: CrewMember, *, now: datetime) -> EmailMultiAlternatives:
+    """A fresh sign-in link, asked for on the portal's sign-in page."""
+    context = {
+        "member": member,
+        "first_name": member.first_name,
+        "link": crew_login_url(member, next_path=reverse("crew-portal"), now=now),
+        "operator_name": settings.OPERATOR_NAME,
+        "zone_name": settings.TIME_ZONE_NAME,
+    }
+    subject, text, html = _render(LINK, context)
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[member.email],
+        headers={"Auto-Submitted": "auto-generated"},
+    )
+    message.attach_alternative(html, "text/html")
+    return message

@@ -1,0 +1,82 @@
+"""Magic links into the crew portal: django-sesame tokens scoped to their purpose and lifetime.
+
+A sign-in link names the moment it stops working (`u`, seconds since the epoch) and its token's
+scope includes that moment, so changing `u` breaks the signature. Token age is further capped
+by `CREW_LINK_MAX_AGE`. Links are never one-time: mail scanners open them, and the confirm page
+only signs in on POST.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from sesame.utils import get_token, get_user
+
+from crew.models import CrewEvent, CrewMember
+
+LOGIN_SCOPE = "crew-login"
+# A link in a charter email keeps working until a few days after the charter.
+AFTER_EVENT = timedelta(days=3)
+# ... and for at least this long, even for a charter that is about to start.
+MIN_LIFETIME = timedelta(days=2)
+
+
+def login_scope(until: int) -> str:
+    return f"{LOGIN_SCOPE}:{until}"
+
+
+def link_max_age() -> timedelta:
+    return timedelta(seconds=settings.CREW_LINK_MAX_AGE)
+
+
+def valid_until_for(event: CrewEvent | None, *, now: datetime | None = None) -> datetime:
+    """How long a link about `event` should work: past its end, capped by CREW_LINK_MAX_AGE."""
+    now = now or timezone.now()
+    cap = now + link_max_age()
+    if event is None:
+        return cap
+    return min(max(event.ends_at + AFTER_EVENT, now + MIN_LIFETIME), cap)
+
+
+def safe_next(next_path: str | None) -> str | None:
+    """Only paths inside the portal are followed after sign-in."""
+    if not next_path or not next_path.startswith("/crew/"):
+        return None
+    if not url_has_allowed_host_and_scheme(next_path, allowed_hosts=None):
+        return None
+    return next_path
+
+
+def crew_login_url(
+    member: CrewMember,
+    *,
+    next_path: str | None = None,
+    valid_until: datetime | None = None,
+    now: datetime | None = None,
+) -> str:
+    """An absolute sign-in link (from SITE_URL) for `member`, opening `next_path` after."""
+    until = int((valid_until or valid_until_for(None, now=now)).timestamp())
+    params = {settings.SESAME_TOKEN_NAME: get_token(member.user, scope=login_scope(until))}
+    params["u"] = str(until)
+    if safe_next(next_path):
+        params["next"] = next_path
+    return f"{settings.SITE_URL}{reverse('crew-login')}?{urlencode(params)}"
+
+
+def login_user(token: str | None, until: str | None) -> AbstractBaseUser | None:
+    """The crew user a sign-in link names, or None if expired, tampered or out of scope."""
+    if not token or not until or not until.isdigit():
+        return None
+    if int(until) <= timezone.now().timestamp():
+        return None
+    user = get_user(token, scope=login_scope(int(until)), max_age=link_max_age())
+    if user is None:
+        return None
+    member = CrewMember.objects.filter(user=user, active=True).first()
+    return user if member is not None else None
