@@ -41,6 +41,15 @@ def test_it_serves_the_s3_object(client, booking, s3_guest_storage):
     assert response.content == stored["Body"].read()
 
 
+def test_serving_needs_no_database(client, booking, django_assert_num_queries):
+    guest_page_publish(booking_id=booking.pk)
+    page = GuestPage.objects.get(booking_id=booking.pk)
+    # Like CloudFront, the view maps the id to the object name; nothing is looked up.
+    with django_assert_num_queries(0):
+        assert client.get(page.path).status_code == 200
+        assert client.get("/g/ZZZZZZZZZZZZ").status_code == 404
+
+
 def test_ids_are_case_insensitive_like_the_cloudfront_function(client, booking):
     guest_page_publish(booking_id=booking.pk)
     page = GuestPage.objects.get(booking_id=booking.pk)
