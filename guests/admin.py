@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import logging
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -8,6 +10,8 @@ from django.utils.html import format_html
 
 from guests.models import GuestPage
 from guests.services import guest_notify, guest_pages_publish_bulk
+
+logger = logging.getLogger(__name__)
 
 
 @admin.register(GuestPage)
@@ -63,6 +67,7 @@ class GuestPageAdmin(admin.ModelAdmin):
                 else:
                     skipped += 1
             except Exception:  # one failure must not hide the others' result
+                logger.exception("resending the guest email of booking %s failed", booking_id)
                 failed += 1
         self.message_user(
             request,
@@ -77,6 +82,7 @@ class GuestPageAdmin(admin.ModelAdmin):
         try:
             result = guest_pages_publish_bulk(booking_ids=booking_ids, changed_only=False)
         except Exception as e:
+            logger.exception("re-publishing guest pages failed")
             self.message_user(request, f"Re-publishing failed: {e}", messages.ERROR)
             return
         self.message_user(request, result.summary(), messages.SUCCESS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -127,3 +128,11 @@ def test_a_storage_error_propagates_and_marks_the_page_failed(booking, s3_guest_
     page = GuestPage.objects.get(booking_id=booking.pk)
     assert page.state == PageState.FAILED
     assert page.published_hash == ""
+
+
+def test_a_booking_without_a_page_record_gets_one(booking, s3_guest_storage):
+    GuestPage.objects.filter(booking_id=booking.pk).delete()
+    result = guest_page_publish(booking_id=booking.pk)
+    page = GuestPage.objects.get(booking_id=booking.pk)
+    assert result.uploaded and result.session_id == page.session_id
+    assert re.fullmatch(r"[A-Z0-9]{10,32}", page.session_id)
