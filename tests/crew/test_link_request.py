@@ -1,0 +1,84 @@
+""" "Email me a new link": the same answer for any address, rate limited per address and client."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+
+from crew.models import LinkRequest
+from crew.services import LINK_REQUESTS_PER_ADDRESS, LINK_REQUESTS_PER_CLIENT, link_request
+
+URL = reverse("crew-link-request")
+
+
+def ask(email: str, ip: str = "203.0.113.5"):
+    return Client(REMOTE_ADDR=ip).post(URL, {"email": email})
+
+
+def test_known_and_unknown_addresses_get_the_same_answer(roster):
+    known = ask("Crew001@crew.example.com", ip="203.0.113.1")
+    unknown = ask("nobody@example.com", ip="203.0.113.2")
+    assert known.status_code == unknown.status_code == 200
+    assert known.content == unknown.content
+    assert b"If that address belongs to our crew" in known.content
+    (message,) = mail.outbox
+    assert message.to == ["crew001@crew.example.com"]
+    assert "http://127.0.0.1:8000/crew/login/?t=" in message.body
+    assert "next=%2Fcrew%2F" in message.body
+
+
+def test_the_link_in_the_email_signs_in(roster):
+    ask("crew001@crew.example.com")
+    link = next(w for w in mail.outbox[0].body.split() if w.startswith("http"))
+    client = Client()
+    page = client.get(link)
+    assert page.status_code == 200 and b"Sign in" in page.content
+
+
+def test_it_is_limited_per_address(roster):
+    for i in range(LINK_REQUESTS_PER_ADDRESS):
+        assert ask("crew001@crew.example.com", ip=f"198.51.100.{i}").status_code == 200
+    limited = ask("crew001@crew.example.com", ip="198.51.100.99")
+    assert limited.status_code == 429
+    assert b"Too many requests" in limited.content
+    assert len(mail.outbox) == LINK_REQUESTS_PER_ADDRESS
+    # Unknown addresses are limited exactly the same way.
+    for i in range(LINK_REQUESTS_PER_ADDRESS):
+        assert ask("nobody@example.com", ip=f"192.0.2.{i}").status_code == 200
+    assert ask("nobody@example.com", ip="192.0.2.99").status_code == 429
+    # Another address is not affected.
+    assert ask("crew002@crew.example.com", ip="198.51.100.100").status_code == 200
+
+
+def test_it_is_limited_per_client(roster):
+    for i in range(LINK_REQUESTS_PER_CLIENT):
+        assert ask(f"someone{i}@example.com").status_code == 200
+    assert ask("crew001@crew.example.com").status_code == 429
+    assert mail.outbox == []
+    assert ask("crew001@crew.example.com", ip="203.0.113.77").status_code == 200
+    assert len(mail.outbox) == 1
+
+
+def test_the_limits_reset_after_an_hour(roster):
+    now = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
+    for _ in range(LINK_REQUESTS_PER_ADDRESS):
+        assert link_request(email="crew001@crew.example.com", client="c", now=now)
+    assert not link_request(email="crew001@crew.example.com", client="c", now=now)
+    later = now + timedelta(hours=1, seconds=1)
+    assert link_request(email="crew001@crew.example.com", client="c", now=later)
+
+
+def test_addresses_and_clients_are_stored_only_as_keyed_hashes(roster):
+    ask("crew001@crew.example.com", ip="203.0.113.9")
+    (row,) = LinkRequest.objects.all()
+    assert "crew001" not in row.email_hash and "203.0.113.9" not in row.client
+    assert len(row.email_hash) == 64
+
+
+def test_a_malformed_address_is_a_form_error(db):
+    response = ask("not-an-address")
+    assert response.status_code == 400
+    assert b"Enter a valid email address" in response.content
