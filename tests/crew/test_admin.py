@@ -1,0 +1,227 @@
+"""Crew admin: the roster, templates, and each charter's crew, changed through the pipeline."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from crew.links import crew_login_url
+from crew.models import Assignment, AssignmentState, ChecklistTemplate, CrewEvent, CrewMember
+from crew.services import PlannedAssignment, checklist_item_tick
+from jada.models import PipelineRun
+from tests.crew.conftest import charter
+
+
+@pytest.fixture
+def staff(bob) -> Client:
+    client = Client()
+    client.force_login(bob)
+    return client
+
+
+def test_adding_a_member_gives_them_a_user_without_a_password(staff):
+    response = staff.post(
+        reverse("admin:crew_crewmember_add"),
+        {
+            "code": "CREW_009",
+            "name": "Lee Park",
+            "email": "lee@crew.example.com",
+            "phone": "",
+            "roles": ["deckhand", "steward"],
+            "active": "on",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    member = CrewMember.objects.get(code="CREW_009")
+    assert member.user.username == "crew_009"
+    assert not member.user.has_usable_password()
+    assert member.roles == ["deckhand", "steward"]
+
+
+def test_regenerating_the_feed_token(staff, roster):
+    member = roster["CREW_001"]
+    old = member.feed_token
+    staff.post(
+        reverse("admin:crew_crewmember_changelist"),
+        {"action": "regenerate_feed_token", "_selected_action": [member.pk]},
+    )
+    member.refresh_from_db()
+    assert member.feed_token != old
+    assert Client().get(reverse("crew-feed", args=[old])).status_code == 404
+
+
+def test_revoking_links(staff, roster):
+    member = roster["CREW_001"]
+    link = crew_login_url(member)
+    query = link.split("?", 1)[1]
+    assert b"Sign in" in Client().get(f"{reverse('crew-login')}?{query}").content
+    staff.post(
+        reverse("admin:crew_crewmember_changelist"),
+        {"action": "revoke_links", "_selected_action": [member.pk]},
+    )
+    assert Client().get(f"{reverse('crew-login')}?{query}").status_code == 403
+    assert not User.objects.get(pk=member.user_id).has_usable_password()
+
+
+def test_templates_are_editable(staff, templates):
+    assert staff.get(reverse("admin:crew_checklisttemplate_changelist")).status_code == 200
+    response = staff.post(
+        reverse("admin:crew_checklisttemplate_add"),
+        {"role": "deckhand", "text": "Coil lines", "position": 5, "active": "on"},
+    )
+    assert response.status_code == 302
+    assert ChecklistTemplate.objects.filter(text="Coil lines").exists()
+
+
+def test_the_event_list_shows_answers_and_checklist_progress(staff, event, roster):
+    dana = Assignment.objects.get(event=event, member__code="CREW_001")
+    dana.state = AssignmentState.ACCEPTED
+    dana.save()
+    item = dana.checklist_items.first()
+    checklist_item_tick(item=item, by=roster["CREW_001"].user, done=True)
+    html = staff.get(reverse("admin:crew_crewevent_changelist")).content.decode()
+    assert "1/3" in html  # accepted of assigned
+    assert "1/6" in html  # checklist items done of all
+
+
+def change_url(event: CrewEvent) -> str:
+    return reverse("admin:crew_crewevent_change", args=[event.pk])
+
+
+def test_the_event_page_shows_state_progress_and_read_only_booking_fields(staff, event):
+    html = staff.get(change_url(event)).content.decode()
+    assert "Awaiting answer" in html
+    assert "0/2" in html
+    assert 'name="starts_at' not in html and 'name="dock_name"' not in html
+    assert 'name="assignments-0-member"' in html
+    assert "Add crew event" not in html
+
+
+def formset_data(event: CrewEvent, rows: list[dict], deleted: set[str] = frozenset()) -> dict:
+    """The inline formset as the browser posts it: existing rows first, then new ones."""
+    existing = list(
+        Assignment.objects.filter(event=event, removed_at__isnull=True)
+        .select_related("member")
+        .order_by("call_at", "pk")
+    )
+    data = {
+        "assignments-TOTAL_FORMS": str(len(existing) + len(rows)),
+        "assignments-INITIAL_FORMS": str(len(existing)),
+        "assignments-MIN_NUM_FORMS": "0",
+        "assignments-MAX_NUM_FORMS": "1000",
+    }
+    zone = timezone.get_current_timezone()
+    for i, a in enumerate(existing):
+        local = a.call_at.astimezone(zone)
+        data.update(
+            {
+                f"assignments-{i}-id": str(a.pk),
+                f"assignments-{i}-event": str(event.pk),
+                f"assignments-{i}-member": str(a.member_id),
+                f"assignments-{i}-role": a.role,
+                f"assignments-{i}-call_at_0": f"{local:%Y-%m-%d}",
+                f"assignments-{i}-call_at_1": f"{local:%H:%M:%S}",
+                f"assignments-{i}-shift_minutes": str(a.shift_minutes),
+            }
+        )
+        if a.member.code in deleted:
+            data[f"assignments-{i}-DELETE"] = "on"
+    for j, row in enumerate(rows, start=len(existing)):
+        local = row["call_at"].astimezone(zone)
+        data.update(
+            {
+                f"assignments-{j}-event": str(event.pk),
+                f"assignments-{j}-member": str(row["member"].pk),
+                f"assignments-{j}-role": row["role"],
+                f"assignments-{j}-call_at_0": f"{local:%Y-%m-%d}",
+                f"assignments-{j}-call_at_1": f"{local:%H:%M:%S}",
+                f"assignments-{j}-shift_minutes": str(row["shift_minutes"]),
+            }
+        )
+    return data
+
+
+def test_changing_the_crew_goes_through_the_pipeline(staff, dock, roster, templates):
+    event = charter(dock, plan=[PlannedAssignment("CAP_001", "captain")])
+    extra = make_member_extra()
+    call = datetime(2030, 5, 30, 14, 30, tzinfo=UTC)
+    data = formset_data(
+        event, [{"member": extra, "role": "steward", "call_at": call, "shift_minutes": 240}]
+    )
+    response = staff.post(change_url(event), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    run = PipelineRun.objects.filter(booking_id=event.booking_id).latest("pk")
+    assert run.reason == "crew"
+    assert "assignments" in run.changed
+    added = Assignment.objects.get(event=event, member=extra)
+    assert (added.role, added.call_at, added.shift_minutes) == ("steward", call, 240)
+    assert added.checklist_items.filter(text="Brief 4 guests").exists()
+    event.refresh_from_db()
+    assert event.version == 3
+    # Removing someone goes the same way: the row is kept, marked removed (for the cancellation).
+    response = staff.post(change_url(event), formset_data(event, [], deleted={"CREW_009"}))
+    assert response.status_code == 302
+    added.refresh_from_db()
+    assert added.removed_at is not None
+    assert PipelineRun.objects.filter(booking_id=event.booking_id, reason="crew").count() == 2
+
+
+def test_saving_without_changes_starts_nothing(staff, event):
+    before = PipelineRun.objects.count()
+    response = staff.post(change_url(event), formset_data(event, []))
+    assert response.status_code == 302
+    assert PipelineRun.objects.count() == before
+
+
+def test_re_adding_a_removed_member_is_allowed(staff, event, roster, dock):
+    charter(dock, plan=[PlannedAssignment("CAP_001", "captain")])
+    sam = roster["CREW_002"]
+    call = datetime(2030, 5, 30, 15, 0, tzinfo=UTC)
+    data = formset_data(
+        event, [{"member": sam, "role": "deckhand", "call_at": call, "shift_minutes": 300}]
+    )
+    response = staff.post(change_url(event), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert Assignment.objects.get(event=event, member=sam).removed_at is None
+
+
+def test_the_same_member_twice_is_refused(staff, dock, roster, templates):
+    event = charter(dock, plan=[PlannedAssignment("CAP_001", "captain")])
+    call = datetime(2030, 5, 30, 15, 0, tzinfo=UTC)
+    row = {"member": roster["CREW_002"], "role": "deckhand", "call_at": call, "shift_minutes": 300}
+    response = staff.post(change_url(event), formset_data(event, [row, row]))
+    assert response.status_code == 200
+    assert "Please correct the duplicate" in response.content.decode()
+
+
+def test_overlaps_are_shown_but_do_not_block(staff, event, dock, roster):
+    other = charter(
+        dock,
+        plan=[PlannedAssignment("CAP_001", "captain")],
+        external_ref="BS-OTHER",
+        starts_at=datetime(2030, 5, 30, 18, 0, tzinfo=UTC),
+    )
+    html = staff.get(change_url(event)).content.decode()
+    assert "Marco Reyes (CAP_001): shift" in html and other.title in html
+    call = datetime(2030, 5, 30, 16, 0, tzinfo=UTC)
+    data = formset_data(
+        other,
+        [{"member": roster["CREW_001"], "role": "deckhand", "call_at": call, "shift_minutes": 120}],
+    )
+    response = staff.post(change_url(other), data, follow=True)
+    messages = [str(m) for m in response.context["messages"]]
+    assert any(m.startswith("Overlap: Dana Cole (CREW_001)") for m in messages), messages
+    assert Assignment.objects.filter(event=other, member__code="CREW_001").exists()
+
+
+def make_member_extra() -> CrewMember:
+    from crew.services import crew_member_create
+
+    return crew_member_create(
+        code="CREW_009", name="Lee Park", email="lee@crew.example.com", roles=["steward"]
+    )
