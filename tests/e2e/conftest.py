@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import require_service
+from tests.workers import broker, redis_url
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -98,39 +99,17 @@ def axe_violations(page, *, impacts=("serious", "critical")) -> list[dict]:
 @pytest.fixture
 def pipeline_worker(settings) -> Iterator[str]:
     """A real Celery worker on Redis for the test, or eager stages when Redis is absent."""
-    url = os.environ.get("JADA_TEST_REDIS_URL", "")
-    if not url:
-        if settings.REQUIRE_SERVICES or os.environ.get("CI"):
-            require_service("redis", "JADA_TEST_REDIS_URL is not set")
+    if not os.environ.get("JADA_TEST_REDIS_URL") and not (
+        settings.REQUIRE_SERVICES or os.environ.get("CI")
+    ):
         yield "eager"
         return
-    import redis
     from celery.contrib.testing.worker import start_worker
 
     from jada.celery import app
 
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except redis.RedisError as e:
-        require_service("redis", f"{url}: {e}")
-    saved = {k: app.conf[k] for k in ("broker_url", "result_backend", "task_always_eager")}
-    app.conf.update(broker_url=url, result_backend=url, task_always_eager=False)
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    forget_connections(app)
-    redis.Redis.from_url(url).flushdb()
-    try:
-        with start_worker(app, pool="threads", concurrency=4, perform_ping_check=False):
-            yield "worker"
-    finally:
-        app.conf.update(saved)
-        forget_connections(app)
-
-
-def forget_connections(app) -> None:
-    """Drop the app's cached broker pool and result backend, so new settings take effect."""
-    if app._pool is not None:
-        app._pool.force_close_all()
-    app._pool = None
-    app.amqp._producer_pool = None
-    app._backend_cache = None
-    app._local.__dict__.pop("backend", None)
+    with (
+        broker(redis_url(), settings),
+        start_worker(app, pool="threads", concurrency=4, perform_ping_check=False),
+    ):
+        yield "worker"
