@@ -1,0 +1,69 @@
+"""Two workers running the crew stage at once (a redelivery): each member is emailed once."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.core import mail
+from django.db import connection, connections
+
+from crew.services import crew_notify, reminders_send
+from tests.crew.conftest import charter
+
+
+def run_twice_at_once(target) -> tuple[list, list]:
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def work() -> None:
+        try:
+            barrier.wait(timeout=10)
+            results.append(target())
+        except Exception as e:  # reported below; a thread cannot fail the test itself
+            errors.append(e)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results, errors
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_notify_runs_send_each_email_once(dock, roster, templates):
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL (SQLite ignores select_for_update)")
+    event = charter(dock)
+    results, errors = run_twice_at_once(lambda: crew_notify(event_id=event.pk))
+    assert errors == []
+    assert sum(results) == 3
+    assert sorted(m.to[0] for m in mail.outbox) == [
+        "cap001@crew.example.com",
+        "crew001@crew.example.com",
+        "crew002@crew.example.com",
+    ]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_reminder_runs_send_each_reminder_once(dock, roster, templates):
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL (SQLite ignores select_for_update)")
+    from datetime import timedelta
+
+    from crew.models import Assignment
+
+    event = charter(dock)
+    told = event.starts_at - timedelta(days=3)
+    Assignment.objects.update(created_at=told - timedelta(days=1))
+    crew_notify(event_id=event.pk, now=told)
+    mail.outbox.clear()
+    now = event.starts_at - timedelta(hours=20)
+    results, errors = run_twice_at_once(lambda: reminders_send(now=now))
+    assert errors == []
+    assert sum(results) == 3 and len(mail.outbox) == 3
