@@ -30,7 +30,7 @@ def connection_loop(args, proc: int, thread: int, deadline: float, out: list) ->
         n += 1
         body = None
         if args.body:
-            body = args.body.replace("{n}", f"{proc}-{thread}-{n}").encode()
+            body = args.body.replace("{n}", f"{args.nonce}-{proc}-{thread}-{n}").encode()
         started = time.perf_counter()
         try:
             conn.request(args.method, url.path, body=body, headers=headers)
@@ -75,6 +75,7 @@ def main() -> None:
     parser.add_argument("--body", default="")
     parser.add_argument("--header", action="append", default=[])
     args = parser.parse_args()
+    args.nonce = f"{os.getpid()}{time.time_ns() % 10**6}"
     host = urlsplit(args.url).hostname
     if host not in {"127.0.0.1", "localhost", "::1"}:
         raise SystemExit("loopback only")
