@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Count, Q
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from crew import selectors, services
@@ -48,7 +50,10 @@ class CrewMemberAdmin(admin.ModelAdmin):
     def feed_path(self, obj: CrewMember) -> str:
         if not obj.pk:
             return "-"
-        return "Secret; shown to the member in their portal. Regenerate to revoke it."
+        url = f"{settings.SITE_URL}{reverse('crew-feed', args=[obj.feed_token])}"
+        return format_html(
+            "{}<br>Secret: the member sees it in their portal. Regenerate it to revoke it.", url
+        )
 
     def save_model(self, request, obj, form, change):
         if not change:

@@ -160,7 +160,9 @@ def crew_event_sync(
                 delta = event.starts_at - old_start
                 for assignment in event.assignments.all():
                     assignment.call_at += delta
-                    assignment.save(update_fields=["call_at"])
+                    # A new day deserves its own day-before reminder.
+                    assignment.reminded_day_before_at = None
+                    assignment.save(update_fields=["call_at", "reminded_day_before_at"])
         if plan is not None and _apply_plan(event=event, plan=plan, now=now):
             changed.add("assignments")
         if changed and not created:

@@ -225,3 +225,9 @@ def make_member_extra() -> CrewMember:
     return crew_member_create(
         code="CREW_009", name="Lee Park", email="lee@crew.example.com", roles=["steward"]
     )
+
+
+def test_the_member_page_shows_the_feed_url(staff, roster):
+    member = roster["CREW_001"]
+    html = staff.get(reverse("admin:crew_crewmember_change", args=[member.pk])).content.decode()
+    assert f"http://127.0.0.1:8000/crew/feed/{member.feed_token}.ics" in html

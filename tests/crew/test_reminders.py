@@ -102,3 +102,14 @@ def test_the_beat_task_calls_the_service(told, settings):
     # Real time is years before the charter: nothing is due.
     assert send_reminders.apply().get() == 0
     assert Assignment.objects.filter(state=AssignmentState.PENDING).count() == 3
+
+
+def test_a_moved_charter_gets_a_new_day_before_reminder(told, dock):
+    assert reminders_send(now=START - timedelta(hours=20)) == 3
+    mail.outbox.clear()
+    moved = START + timedelta(days=2)
+    charter(dock, plan=None, starts_at=moved)
+    crew_notify(event_id=told.pk, now=START - timedelta(hours=19))
+    mail.outbox.clear()
+    assert reminders_send(now=moved - timedelta(hours=20)) == 3
+    assert {s for _, s in subjects()} == {"Tomorrow"}
