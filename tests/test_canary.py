@@ -84,6 +84,9 @@ class Surfaces(dict):
 
     def response(self, name: str, response) -> None:
         body = b"".join(response.streaming_content) if response.streaming else response.content
+        if not body and response.status_code in (301, 302, 303):
+            # What a redirect yields is where it sends you (and that may carry values too).
+            body = f"Location: {response['Location']}".encode()
         self.add(f"{name} [{response.status_code}]", body)
 
 
