@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class Role(models.TextChoices):
@@ -188,7 +189,7 @@ class LinkRequest(models.Model):
 
     email_hash = models.CharField(max_length=64, db_index=True)
     client = models.CharField(max_length=64, db_index=True)
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
         ordering = ["-at"]

@@ -163,6 +163,11 @@ def assignment_for(member: CrewMember, pk: int) -> Assignment | None:
     return _annotate(found) if found is not None else None
 
 
+def assignment_owned(member: CrewMember, pk: int) -> Assignment | None:
+    """One of the member's assignments, without the portal's details (for writes)."""
+    return Assignment.objects.filter(member=member, pk=pk).first()
+
+
 def checklist_item_for(member: CrewMember, pk: int) -> ChecklistItem | None:
     return ChecklistItem.objects.filter(assignment__member=member, pk=pk).first()
 

@@ -507,9 +507,7 @@ def link_request(*, email: str, client: str, now: datetime | None = None) -> boo
             return False
         if recent.filter(client=client_hash).count() >= LINK_REQUESTS_PER_CLIENT:
             return False
-        request = LinkRequest.objects.create(email_hash=email_hash, client=client_hash)
-        # `at` is auto_now_add; keep it on the injected clock for tests and replays.
-        LinkRequest.objects.filter(pk=request.pk).update(at=now)
+        LinkRequest.objects.create(email_hash=email_hash, client=client_hash, at=now)
     member = CrewMember.objects.filter(email__iexact=address, active=True).select_related("user")
     member = member.first()
     if member is not None:

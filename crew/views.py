@@ -75,7 +75,7 @@ def assignment(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @crew_required
 def assignment_respond(request: HttpRequest, pk: int) -> HttpResponse:
-    found = selectors.assignment_for(request.crew_member, pk)
+    found = selectors.assignment_owned(request.crew_member, pk)
     if found is None:
         raise Http404("Not your assignment.")
     form = RespondForm(request.POST)
