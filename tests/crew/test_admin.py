@@ -231,3 +231,24 @@ def test_the_member_page_shows_the_feed_url(staff, roster):
     member = roster["CREW_001"]
     html = staff.get(reverse("admin:crew_crewmember_change", args=[member.pk])).content.decode()
     assert f"http://127.0.0.1:8000/crew/feed/{member.feed_token}.ics" in html
+
+
+def test_a_new_call_time_from_the_admin_reaches_the_member(staff, event):
+    from django.core import mail
+
+    from crew.services import crew_notify
+
+    crew_notify(event_id=event.pk)
+    mail.outbox.clear()
+    data = formset_data(event, [])
+    dana = Assignment.objects.get(event=event, member__code="CREW_001")
+    index = next(k for k, v in data.items() if v == str(dana.pk) and k.endswith("-id"))
+    prefix = index.rsplit("-", 1)[0]
+    data[f"{prefix}-call_at_1"] = "07:30:00"  # 30 minutes earlier, operator's zone
+    assert staff.post(change_url(event), data).status_code == 302
+    dana.refresh_from_db()
+    assert dana.call_at == datetime(2030, 5, 30, 14, 30, tzinfo=UTC)
+    assert crew_notify(event_id=event.pk) == 1
+    (message,) = mail.outbox
+    assert message.to == ["crew001@crew.example.com"]
+    assert "- Call time: Thu 30 May 2030, 7:30 AM PDT (America/Los_Angeles)" in message.body
