@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from crew.formatting import minutes_text, when_text
 from crew.ics import invitation_ics
-from crew.links import crew_login_url, valid_until_for
+from crew.links import crew_answer_url, crew_login_url, valid_until_for
 from crew.models import Assignment, CrewMember, Role
 
 # Email kinds, each with templates/emails/crew-<kind>-subject.txt, -body.txt and -body.html.
@@ -69,6 +69,10 @@ def assignment_context(
         Shipmate(a.member.first_name, a.get_role_display()) for a in crew if a.role != Role.CAPTAIN
     ]
     path = reverse("crew-assignment", args=[assignment.pk])
+    until = valid_until_for(event, now=now)
+    open_for_answers = (
+        kind != CANCELLED and assignment.removed_at is None and not event.is_cancelled
+    )
     return {
         "kind": kind,
         "member": assignment.member,
@@ -87,8 +91,9 @@ def assignment_context(
         "changes": list(changes),
         "cancelled": kind == CANCELLED,
         "pending": assignment.state == "pending",
-        "link": crew_login_url(
-            assignment.member, next_path=path, valid_until=valid_until_for(event, now=now), now=now
+        "link": crew_login_url(assignment.member, next_path=path, valid_until=until, now=now),
+        "answer_link": (
+            crew_answer_url(assignment, valid_until=until, now=now) if open_for_answers else None
         ),
         "portal_url": f"{settings.SITE_URL}{path}",
         "operator_name": settings.OPERATOR_NAME,

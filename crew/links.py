@@ -18,9 +18,10 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from sesame.utils import get_token, get_user
 
-from crew.models import CrewEvent, CrewMember
+from crew.models import Assignment, CrewEvent, CrewMember
 
 LOGIN_SCOPE = "crew-login"
+ANSWER_SCOPE = "crew-answer"
 # A link in a charter email keeps working until a few days after the charter.
 AFTER_EVENT = timedelta(days=3)
 # ... and for at least this long, even for a charter that is about to start.
@@ -29,6 +30,10 @@ MIN_LIFETIME = timedelta(days=2)
 
 def login_scope(until: int) -> str:
     return f"{LOGIN_SCOPE}:{until}"
+
+
+def answer_scope(assignment_id: int, until: int) -> str:
+    return f"{ANSWER_SCOPE}:{assignment_id}:{until}"
 
 
 def link_max_age() -> timedelta:
@@ -80,3 +85,24 @@ def login_user(token: str | None, until: str | None) -> AbstractBaseUser | None:
         return None
     member = CrewMember.objects.filter(user=user, active=True).first()
     return user if member is not None else None
+
+
+def crew_answer_url(
+    assignment: Assignment, *, valid_until: datetime | None = None, now: datetime | None = None
+) -> str:
+    """An absolute link that lets the member accept or decline this one assignment (no sign-in)."""
+    until = int((valid_until or valid_until_for(assignment.event, now=now)).timestamp())
+    token = get_token(assignment.member.user, scope=answer_scope(assignment.pk, until))
+    params = {settings.SESAME_TOKEN_NAME: token, "u": str(until)}
+    path = reverse("crew-answer", args=[assignment.pk])
+    return f"{settings.SITE_URL}{path}?{urlencode(params)}"
+
+
+def answer_user(assignment: Assignment, token: str | None, until: str | None) -> bool:
+    """Whether the link's token answers for `assignment`: its member's, unexpired, in scope."""
+    if not token or not until or not until.isdigit():
+        return False
+    if int(until) <= timezone.now().timestamp():
+        return False
+    user = get_user(token, scope=answer_scope(assignment.pk, int(until)), max_age=link_max_age())
+    return user is not None and user.pk == assignment.member.user_id and assignment.member.active

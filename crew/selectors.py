@@ -168,6 +168,11 @@ def assignment_owned(member: CrewMember, pk: int) -> Assignment | None:
     return Assignment.objects.filter(member=member, pk=pk).first()
 
 
+def assignment_with_member(pk: int) -> Assignment | None:
+    """An assignment with its event and member (for links that carry their own token)."""
+    return Assignment.objects.filter(pk=pk).select_related("event", "member").first()
+
+
 def checklist_item_for(member: CrewMember, pk: int) -> ChecklistItem | None:
     return ChecklistItem.objects.filter(assignment__member=member, pk=pk).first()
 

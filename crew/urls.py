@@ -6,6 +6,7 @@ urlpatterns = [
     path("", views.portal, name="crew-portal"),
     path("assignments/<int:pk>/", views.assignment, name="crew-assignment"),
     path("assignments/<int:pk>/respond/", views.assignment_respond, name="crew-respond"),
+    path("answer/<int:pk>/", views.answer, name="crew-answer"),
     path("checklist/<int:pk>/tick/", views.checklist_tick, name="crew-checklist-tick"),
     path("login/", views.login_view, name="crew-login"),
     path("login/new-link/", views.link_request, name="crew-link-request"),

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from crew import selectors, services
 from crew.forms import LinkRequestForm, LoginConfirmForm, RespondForm, TickForm
 from crew.ics import feed_ics
-from crew.links import login_user, safe_next
+from crew.links import answer_user, login_user, safe_next
 
 NOINDEX = "noindex, nofollow"
 
@@ -127,6 +127,32 @@ def login_view(request: HttpRequest) -> HttpResponse:
         return _page(request, "crew/login.html", {"state": "confirm", "confirm": form})
     login(request, user, backend="sesame.backends.ModelBackend")
     return redirect(safe_next(next_path) or reverse("crew-portal"))
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+def answer(request: HttpRequest, pk: int) -> HttpResponse:
+    """Accept or decline from an email link: GET shows the buttons, only a POST records."""
+    source = request.POST if request.method == "POST" else request.GET
+    token, until = source.get(settings.SESAME_TOKEN_NAME), source.get("u")
+    found = selectors.assignment_with_member(pk)
+    if found is None or not answer_user(found, token, until):
+        return _page(
+            request, "crew/login.html", {"state": "invalid", "form": LinkRequestForm()}, status=403
+        )
+    context = {"a": found, "t": token, "u": until, "zone_name": settings.TIME_ZONE_NAME}
+    if request.method == "GET":
+        return _page(request, "crew/answer.html", context)
+    form = RespondForm(request.POST)
+    if not form.is_valid():
+        return _page(request, "crew/answer.html", context, status=400)
+    try:
+        services.assignment_respond(
+            assignment=found, accepted=form.accepted, reason=form.cleaned_data["reason"]
+        )
+    except services.NotAllowed as e:
+        return _page(request, "crew/answer.html", {**context, "problem": str(e)}, status=400)
+    return _page(request, "crew/answer.html", {**context, "answered": True})
 
 
 def _client(request: HttpRequest) -> str:

@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from bookings.models import Booking
+from crew.links import crew_answer_url
 from crew.models import Assignment, CrewMember
 from crew.services import crew_notify, link_request, reminders_send
 from tests.crew.conftest import WRITEUP_PLAN, charter
@@ -59,6 +60,9 @@ def test_no_crew_surface_shows_any_amount(dock, roster, templates):
     assert {"New", "Changed", "Please answer", "Tomorrow", "Cancelled"} <= kinds, kinds
     assert any("crew sign-in link" in m.subject for m in mail.outbox)
 
+    for assignment in Assignment.objects.select_related("member", "event"):
+        answer = Client().get(crew_answer_url(assignment))
+        surfaces[f"answer page {assignment.pk}"] = answer.content.decode()
     for member in CrewMember.objects.all():
         client = Client()
         client.force_login(member.user, backend="sesame.backends.ModelBackend")

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from crew.links import crew_answer_url
 from crew.models import Assignment, AssignmentState, ChecklistItem
 from crew.services import PlannedAssignment
 from tests.crew.conftest import charter
@@ -165,8 +166,9 @@ def test_every_crew_url_answers_404_for_another_members_objects(event, dana, ros
 
     named = {p.name for p in crew_urlconf.urlpatterns}
     # Object URLs are covered here; the rest name no object (feed: secret, see test_feed).
-    assert {"crew-assignment", "crew-respond", "crew-checklist-tick"} <= named
-    assert named - {"crew-assignment", "crew-respond", "crew-checklist-tick"} == {
+    by_object = {"crew-assignment", "crew-respond", "crew-checklist-tick", "crew-answer"}
+    assert by_object <= named
+    assert named - by_object == {
         "crew-portal",
         "crew-login",
         "crew-link-request",
@@ -175,6 +177,16 @@ def test_every_crew_url_answers_404_for_another_members_objects(event, dana, ros
     }
     for method, url, data in urls:
         assert getattr(sam, method)(url, data).status_code == 404, url
+    # The answer link is keyed by its own token, never by the session: Sam's token for his own
+    # assignment does not open Dana's (the friendly "link no longer works" page instead).
+    sams = Assignment.objects.select_related("member", "event").get(
+        event=event, member__code="CREW_002"
+    )
+    _, query = crew_answer_url(sams).split("?", 1)
+    danas = reverse("crew-answer", args=[mine(event, "CREW_001").pk])
+    assert sam.get(f"{danas}?{query}").status_code == 403
+    token = dict(p.split("=", 1) for p in query.split("&"))
+    assert sam.post(danas, {**token, "answer": "accept"}).status_code == 403
     assignment = mine(event, "CREW_001")
     assert assignment.state == AssignmentState.PENDING
     assert not assignment.checklist_items.filter(done_at__isnull=False).exists()
