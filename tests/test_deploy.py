@@ -37,7 +37,9 @@ def clean_env(tmp_path: Path, documented: dict[str, str]) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in names and not k.endswith("_FILE") and k != "DJANGO_SETTINGS_MODULE"
+        if k not in names
+        and not k.endswith("_FILE")
+        and k not in {"DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     }
     env.update(documented)
     # The README shows a placeholder; a real deployment sets a long random key.

@@ -31,7 +31,9 @@ CHROMIUM_ARGS = [
 PHONE = {"width": 390, "height": 844}
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API keeps an event loop current while it is open, and the
+# async-safety switch below must not outlive the browser tests (check --deploy refuses it).
+@pytest.fixture(scope="module")
 def browser() -> Iterator:
     executable = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
     if not os.access(executable, os.X_OK):
