@@ -278,6 +278,9 @@ def crew_member_create(
             member.active = active
             member.full_clean(exclude=["user"])
             member.save()
+            if member.user.email != email:
+                member.user.email = email
+                member.user.save(update_fields=["email"])
             return member
         user = crew_user_create(code=code, email=email)
         member = CrewMember(user=user, code=code, active=active, **values)

@@ -23,10 +23,11 @@ def test_it_creates_a_member_with_an_unusable_password(db):
 def test_it_updates_the_member_with_the_same_code(db):
     first = crew_member_create(code="CAP_002", name="Ana Lima", email="ana@crew.example.com")
     again = crew_member_create(
-        code="CAP_002", name="Ana Lima Souza", email="ana@crew.example.com", phone="+1 555 0101"
+        code="CAP_002", name="Ana Lima Souza", email="ana.s@crew.example.com", phone="+1 555 0101"
     )
     assert again.pk == first.pk and again.user_id == first.user_id
-    assert CrewMember.objects.get().name == "Ana Lima Souza"
+    stored = CrewMember.objects.select_related("user").get()
+    assert stored.name == "Ana Lima Souza" and stored.user.email == "ana.s@crew.example.com"
 
 
 def test_it_refuses_a_bad_address(db):
