@@ -12,6 +12,16 @@ from crew.services import crew_notify, reminders_send
 from tests.crew.conftest import charter
 
 
+def untold(event) -> None:
+    """Forget what the pipeline's own run (on commit, in these tests) already sent."""
+    from crew.models import Assignment
+
+    Assignment.objects.filter(event=event).update(
+        notified_version=0, notified_snapshot={}, notified_at=None
+    )
+    mail.outbox.clear()
+
+
 def run_twice_at_once(target) -> tuple[list, list]:
     barrier = threading.Barrier(2)
     results, errors = [], []
@@ -39,6 +49,7 @@ def test_concurrent_notify_runs_send_each_email_once(dock, roster, templates):
     if connection.vendor != "postgresql":
         pytest.skip("row locks need PostgreSQL (SQLite ignores select_for_update)")
     event = charter(dock)
+    untold(event)
     results, errors = run_twice_at_once(lambda: crew_notify(event_id=event.pk))
     assert errors == []
     assert sum(results) == 3
@@ -59,6 +70,7 @@ def test_concurrent_reminder_runs_send_each_reminder_once(dock, roster, template
     from crew.models import Assignment
 
     event = charter(dock)
+    untold(event)
     told = event.starts_at - timedelta(days=3)
     Assignment.objects.update(created_at=told - timedelta(days=1))
     crew_notify(event_id=event.pk, now=told)
