@@ -156,6 +156,17 @@ def answer(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _client(request: HttpRequest) -> str:
+    """The asking client's address, for rate limiting.
+
+    Behind the production proxy (settings trust its X-Forwarded-Proto) every request comes from
+    the proxy, so the address it appended last to X-Forwarded-For is the client's; a client can
+    only prepend to that header, never replace the proxy's entry.
+    """
+    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        last = forwarded.rsplit(",", 1)[-1].strip()
+        if last:
+            return last
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 

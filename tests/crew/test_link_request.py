@@ -82,3 +82,21 @@ def test_a_malformed_address_is_a_form_error(db):
     response = ask("not-an-address")
     assert response.status_code == 400
     assert b"Enter a valid email address" in response.content
+
+
+def test_behind_the_proxy_the_client_is_the_last_forwarded_address(roster, settings):
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    proxy = "10.0.0.1"
+
+    def via_proxy(email: str, client_ip: str, spoofed: str = ""):
+        forwarded = f"{spoofed}, {client_ip}" if spoofed else client_ip
+        return Client(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR=forwarded).post(URL, {"email": email})
+
+    for i in range(LINK_REQUESTS_PER_CLIENT):
+        assert (
+            via_proxy(f"someone{i}@example.com", "198.51.100.7", spoofed=f"1.2.3.{i}").status_code
+            == 200
+        )
+    # The same client is limited whatever it prepends; another client behind the proxy is not.
+    assert via_proxy("x@example.com", "198.51.100.7", spoofed="9.9.9.9").status_code == 429
+    assert via_proxy("x@example.com", "198.51.100.8").status_code == 200
