@@ -95,6 +95,14 @@ class AssignmentForm(forms.ModelForm):
         model = Assignment
         fields = ("member", "role", "call_at", "shift_minutes")
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            # Another member is another assignment: remove this row and add one instead.
+            member = self.fields["member"]
+            member.queryset = CrewMember.objects.filter(pk=self.instance.member_id)
+            member.disabled = True
+
     def validate_unique(self) -> None:
         # A removed assignment of the same member may exist; the plan re-activates it. Duplicates
         # within the form are still caught by the formset.

@@ -99,6 +99,9 @@ def test_the_event_page_shows_state_progress_and_read_only_booking_fields(staff,
     assert "0/2" in html
     assert 'name="starts_at' not in html and 'name="dock_name"' not in html
     assert 'name="assignments-0-member"' in html
+    # An existing row names its own member only (another member is a new row).
+    first_row = html.split('id="assignments-0"')[1].split('id="assignments-1"')[0]
+    assert "Marco Reyes" in first_row and "Sam Ortiz" not in first_row
     assert "Add crew event" not in html
 
 
