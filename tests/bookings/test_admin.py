@@ -540,9 +540,6 @@ def test_the_retry_action_retries_each_selected_booking(
     assert "Re-queued 2 failed stage(s)." in response.content.decode()
 
 
-@pytest.mark.skipif(
-    not hasattr(pipeline, "retry_failed"), reason="jada.pipeline.retry_failed not written yet"
-)
 def test_the_retry_action_requeues_a_failed_stage(
     client, alice, dock, roster, templates, django_capture_on_commit_callbacks
 ):
