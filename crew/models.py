@@ -139,7 +139,10 @@ class ChecklistTemplate(models.Model):
     """A task for a role; `{guest_count}`, `{dock}` and `{start}` are filled from the event."""
 
     role = models.CharField(max_length=20, choices=Role.choices, blank=True, help_text="Blank: all")
-    text = models.CharField(max_length=200)
+    text = models.CharField(
+        max_length=200,
+        help_text="Placeholders filled from the charter: {guest_count}, {dock}, {start}.",
+    )
     position = models.PositiveSmallIntegerField(default=0)
     active = models.BooleanField(default=True)
 
