@@ -12,12 +12,20 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+class ApiTokenQuerySet(models.QuerySet):
+    def revoke(self) -> int:
+        """Revoke the tokens of this queryset (the admin's action); returns how many were live."""
+        return self.filter(revoked=False).update(revoked=True)
+
+
 class ApiToken(models.Model):
     name = models.CharField(max_length=100)
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked = models.BooleanField(default=False)
+
+    objects = ApiTokenQuerySet.as_manager()
 
     class Meta:
         verbose_name = "API token"
@@ -61,6 +69,9 @@ class PipelineRun(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     dispatched_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # What the summary stage has done, so a retry after a failed webhook sends no second email.
+    summary_emailed_at = models.DateTimeField(null=True, blank=True)
+    summary_posted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -93,6 +104,10 @@ class StageRun(models.Model):
         ordering = ["pk"]
         constraints = [
             models.UniqueConstraint(fields=["run", "stage"], name="stage_run_unique_stage"),
+        ]
+        indexes = [
+            # The sweeper's and the "needs attention" filter's lookups.
+            models.Index(fields=["state", "next_attempt_at"], name="stage_run_state_next"),
         ]
 
     def __str__(self) -> str:

@@ -1,0 +1,282 @@
+"""The operator's summary of a pipeline run: one email, and a signed webhook when configured.
+
+It goes to operators only, so it carries the money (read from bookings.models.Financials).
+Each part is sent at most once per run (the run row records it), so a retry after a failed
+webhook sends no second email.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import requests
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from bookings.models import Booking, Financials
+from crew.formatting import local, minutes_text, when_text
+from crew.models import Assignment, CrewEvent, Role
+from guests.models import GuestPage
+from jada.models import PipelineRun, Stage, StageRun, StageState
+
+logger = logging.getLogger(__name__)
+
+WEBHOOK_TIMEOUT = 10  # seconds, connect and read
+SIGNATURE_HEADER = "X-Jada-Signature"
+
+
+class WebhookNotConfigured(Exception):
+    """SUMMARY_WEBHOOK_URL is set without SUMMARY_WEBHOOK_SECRET: nothing is posted unsigned."""
+
+
+@dataclass(frozen=True)
+class MoneyLine:
+    label: str
+    key: str
+    value: Decimal
+    text: str
+
+
+@dataclass(frozen=True)
+class CrewLine:
+    code: str
+    name: str
+    role: str
+    state: str
+    answered: str
+    reason: str
+    removed: bool
+
+
+@dataclass(frozen=True)
+class StageLine:
+    stage: str
+    label: str
+    state: str
+    state_label: str
+    attempts: int
+    detail: str
+    last_error: str
+    next_attempt: str
+
+
+def _money(value: Decimal, currency: str) -> str:
+    return f"{value:,.2f} {currency}"
+
+
+def _money_lines(financials: Financials | None) -> list[MoneyLine]:
+    if financials is None:
+        return []
+    currency = financials.currency
+    rows = [
+        ("Gross revenue", "gross_revenue", financials.gross_revenue),
+        ("Crew cost", "crew_cost", financials.crew_cost),
+        ("Captain cost", "captain_cost", financials.captain_cost),
+        (f"Fee ({financials.fee_percent:g} %)", "fee", financials.fee),
+        ("Net revenue", "net_revenue", financials.net_revenue),
+    ]
+    return [MoneyLine(label, key, value, _money(value, currency)) for label, key, value in rows]
+
+
+def _crew_lines(booking_id: int) -> list[CrewLine]:
+    assignments = (
+        Assignment.objects.filter(event__booking_id=booking_id)
+        .select_related("member")
+        .order_by("removed_at", "call_at", "pk")
+    )
+    ordered = sorted(assignments, key=lambda a: (a.removed_at is not None, a.role != Role.CAPTAIN))
+    return [
+        CrewLine(
+            code=a.member.code,
+            name=a.member.name,
+            role=a.get_role_display(),
+            state="removed" if a.removed_at else a.state,
+            answered=when_text(a.responded_at) if a.responded_at else "",
+            reason=a.decline_reason,
+            removed=a.removed_at is not None,
+        )
+        for a in ordered
+    ]
+
+
+def _stage_lines(run: PipelineRun) -> list[StageLine]:
+    # The summary reports on the other stages; its own row is the one running now.
+    stages = StageRun.objects.filter(run=run).exclude(stage=Stage.SUMMARY).order_by("pk")
+    return [
+        StageLine(
+            stage=s.stage,
+            label=s.get_stage_display(),
+            state=s.state,
+            state_label=s.get_state_display(),
+            attempts=s.attempts,
+            detail=s.detail,
+            last_error=s.last_error,
+            next_attempt=(
+                when_text(s.next_attempt_at)
+                if s.state == StageState.FAILED and s.next_attempt_at
+                else ""
+            ),
+        )
+        for s in stages
+    ]
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def summary_context(run: PipelineRun) -> dict[str, Any]:
+    """Everything the email and the webhook say about the run."""
+    booking = Booking.objects.select_related("dock").get(pk=run.booking_id)
+    financials = Financials.objects.filter(booking_id=booking.pk).first()
+    event = CrewEvent.objects.filter(booking_id=booking.pk).first()
+    page = GuestPage.objects.filter(booking_id=booking.pk).first()
+    stages = _stage_lines(run)
+    failed = [s for s in stages if s.state == StageState.FAILED]
+    if failed:
+        outcome = f"{len(failed)} stage(s) failed: " + ", ".join(s.label for s in failed)
+    elif any(s.state in (StageState.PENDING, StageState.RUNNING) for s in stages):
+        outcome = "stages still in progress"
+    else:
+        outcome = "all stages done"
+    admin_path = reverse("admin:bookings_booking_change", args=[booking.pk])
+    return {
+        "run": run,
+        "booking": booking,
+        "source": booking.get_source_display(),
+        "status": booking.get_status_display(),
+        "cancelled": booking.is_cancelled,
+        "charter_when": when_text(booking.starts_at),
+        "charter_local": local(booking.starts_at),
+        "charter_length": minutes_text(booking.duration_minutes),
+        "zone_name": settings.TIME_ZONE_NAME,
+        "dock": booking.dock.name,
+        "changed": ", ".join(run.changed) or "",
+        "money": _money_lines(financials),
+        "currency": financials.currency if financials else settings.CURRENCY,
+        "crew": _crew_lines(booking.pk),
+        "crew_version": event.version if event else None,
+        "stages": stages,
+        "failed": failed,
+        "outcome": outcome,
+        "guest_page_url": page.url if page else "",
+        "admin_url": f"{settings.SITE_URL}{admin_path}",
+        "operator_name": settings.OPERATOR_NAME,
+    }
+
+
+def summary_message(context: dict[str, Any]) -> EmailMultiAlternatives:
+    subject = render_to_string("emails/operator-summary-subject.txt", context)
+    text = render_to_string("emails/operator-summary-body.txt", context)
+    html = render_to_string("emails/operator-summary-body.html", context)
+    message = EmailMultiAlternatives(
+        subject=" ".join(subject.split()),
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=list(settings.OPERATOR_EMAILS),
+        headers={"Auto-Submitted": "auto-generated"},
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def summary_payload(context: dict[str, Any]) -> dict[str, Any]:
+    """The webhook's JSON: the email's facts, amounts as strings so no receiver reads floats."""
+    run: PipelineRun = context["run"]
+    booking: Booking = context["booking"]
+    return {
+        "event": "pipeline.summary",
+        "run": {
+            "id": run.pk,
+            "reason": run.reason,
+            "changed": list(run.changed),
+            "created_at": _iso(run.created_at),
+        },
+        "booking": {
+            "id": booking.pk,
+            "source": booking.source,
+            "external_ref": booking.external_ref,
+            "status": booking.status,
+            "guest_name": booking.guest_name,
+            "guest_count": booking.guest_count,
+            "starts_at": _iso(booking.starts_at),
+            "starts_at_local": context["charter_local"].isoformat(),
+            "time_zone": context["zone_name"],
+            "duration_minutes": booking.duration_minutes,
+            "dock": context["dock"],
+            "admin_url": context["admin_url"],
+            "guest_page_url": context["guest_page_url"],
+        },
+        "money": {
+            "currency": context["currency"],
+            **{line.key: str(line.value) for line in context["money"]},
+        },
+        "crew": [
+            {"id": c.code, "name": c.name, "role": c.role, "state": c.state, "reason": c.reason}
+            for c in context["crew"]
+        ],
+        "stages": {
+            s.stage: {"state": s.state, "attempts": s.attempts, "error": s.last_error}
+            for s in context["stages"]
+        },
+        "outcome": context["outcome"],
+    }
+
+
+def webhook_signature(body: bytes, secret: str) -> str:
+    """The X-Jada-Signature value: sha256=<hex HMAC-SHA256 of the raw body>."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def webhook_post(payload: dict[str, Any], *, delivery: str) -> requests.Response:
+    """POST the payload, signed; raises for an unreachable receiver or a non-2xx answer."""
+    secret = settings.SUMMARY_WEBHOOK_SECRET
+    if not secret:
+        raise WebhookNotConfigured("SUMMARY_WEBHOOK_SECRET is not set; the webhook stays unsent")
+    body = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+    response = requests.post(
+        settings.SUMMARY_WEBHOOK_URL,
+        data=body,
+        headers={
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: webhook_signature(body, secret),
+            "X-Jada-Delivery": delivery,
+            "User-Agent": "jada-pipeline",
+        },
+        timeout=WEBHOOK_TIMEOUT,
+    )
+    response.raise_for_status()  # 5xx and 429 are retried (pipeline.is_transient), 4xx are not
+    return response
+
+
+def summary_send(*, run_id: int) -> str:
+    """Email the run's summary to OPERATOR_EMAILS and post the webhook, each at most once."""
+    notes = []
+    with transaction.atomic():
+        run = PipelineRun.objects.select_for_update().get(pk=run_id)
+        context = summary_context(run)
+        if run.summary_emailed_at is None and settings.OPERATOR_EMAILS:
+            summary_message(context).send()
+            run.summary_emailed_at = timezone.now()
+            run.save(update_fields=["summary_emailed_at"])
+            notes.append(f"emailed {len(settings.OPERATOR_EMAILS)} operator(s)")
+    if settings.SUMMARY_WEBHOOK_URL:
+        with transaction.atomic():
+            run = PipelineRun.objects.select_for_update().get(pk=run_id)
+            if run.summary_posted_at is None:
+                response = webhook_post(summary_payload(context), delivery=f"run-{run.pk}")
+                run.summary_posted_at = timezone.now()
+                run.save(update_fields=["summary_posted_at"])
+                notes.append(f"webhook answered {response.status_code}")
+    return "; ".join(notes) or "nothing to send"
