@@ -346,6 +346,20 @@ def summary_stage(stage: StageRun) -> str:
 BROKER_ERRORS = (kombu.exceptions.OperationalError, redis.exceptions.RedisError, OSError)
 
 
+def _broker_check() -> None:
+    """Raise at once when the broker is down.
+
+    Publishing first registers the task with the result backend, which retries a dead Redis for
+    20 seconds; the request that saved the booking must not wait that long.
+    """
+    from jada.celery import app
+
+    if app.conf.task_always_eager:
+        return
+    with app.pool.acquire(block=True, timeout=5) as connection:
+        connection.default_channel  # noqa: B018 (opening the channel pings the broker)
+
+
 def _dispatch(run_id: int) -> tuple[int, str]:
     from jada import tasks
 
@@ -360,6 +374,7 @@ def _dispatch(run_id: int) -> tuple[int, str]:
     )
     if canvas is not None:
         try:
+            _broker_check()
             canvas.apply_async()
         except BROKER_ERRORS as e:
             logger.warning(
