@@ -83,7 +83,7 @@ def _money_lines(financials: Financials | None) -> list[MoneyLine]:
         ("Gross revenue", "gross_revenue", financials.gross_revenue),
         ("Crew cost", "crew_cost", financials.crew_cost),
         ("Captain cost", "captain_cost", financials.captain_cost),
-        (f"Fee ({financials.fee_percent:g} %)", "fee", financials.fee),
+        (f"Fee ({Decimal(financials.fee_percent).normalize():f} %)", "fee", financials.fee),
         ("Net revenue", "net_revenue", financials.net_revenue),
     ]
     return [MoneyLine(label, key, value, _money(value, currency)) for label, key, value in rows]
