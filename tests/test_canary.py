@@ -310,6 +310,22 @@ def test_no_crew_or_guest_surface_shows_any_amount(
     assert kinds["crew"] >= 3 and kinds["guest"] >= 1, kinds
     assert any("text/calendar" in name for name in surfaces), "no crew or guest ICS attachment"
 
+    # Every link in a crew or guest email opens a page (GET only: scanners do no more).
+    linked = sorted(
+        {
+            url.rstrip(".,)>")
+            for name, text in surfaces.items()
+            if name.startswith("email ") and name.endswith(": text")
+            for url in re.findall(r"https?://[^\s\"'<>]+", text)
+            if url.startswith(settings.SITE_URL)
+        }
+    )
+    assert linked, "no links in the emails?"
+    for n, url in enumerate(linked):
+        link = urlsplit(url)
+        target = f"{link.path}?{link.query}" if link.query else link.path
+        surfaces.response(f"emailed link {n} {link.path}", Client().get(target))
+
     # 6. The logs of the whole run.
     surfaces.add("log records", "\n".join(r.getMessage() for r in caplog.records) or caplog.text)
 

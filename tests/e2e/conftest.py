@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
+from email import message_from_bytes
+from email.utils import parseaddr
 from pathlib import Path
 
 import pytest
+from django.core import mail
+from django.db import connection
 
 from tests.conftest import require_service
-from tests.workers import broker, redis_url
+from tests.workers import broker, database_url, redis_url, worker_processes
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -101,20 +106,62 @@ def axe_violations(page, *, impacts=("serious", "critical")) -> list[dict]:
     ]
 
 
+@dataclass
+class Pipeline:
+    """Where the stages run, and the emails they sent as (recipient, plain-text body)."""
+
+    mode: str
+    outbox: Path | None = None
+
+    def emails(self) -> list[tuple[str, str]]:
+        if self.outbox is None:
+            return [(to, m.body) for m in mail.outbox for to in m.to]
+        found = []
+        for path in sorted(self.outbox.glob("*.log")):
+            for chunk in path.read_bytes().split(b"\n" + b"-" * 79 + b"\n"):
+                if not chunk.strip():
+                    continue
+                message = message_from_bytes(chunk)
+                text = next(
+                    (
+                        part.get_payload(decode=True).decode(errors="replace")
+                        for part in message.walk()
+                        if part.get_content_type() == "text/plain"
+                    ),
+                    "",
+                )
+                found.append((parseaddr(message["To"])[1], text))
+        return found
+
+
 @pytest.fixture
-def pipeline_worker(settings) -> Iterator[str]:
-    """A real Celery worker on Redis for the test, or eager stages when Redis is absent."""
-    if not os.environ.get("JADA_TEST_REDIS_URL") and not (
-        settings.REQUIRE_SERVICES or os.environ.get("CI")
+def pipeline_worker(settings, tmp_path, live_server) -> Iterator[Pipeline]:
+    """A real `celery worker` process on Redis sharing the PostgreSQL test database.
+
+    Locally, without Redis or PostgreSQL, the stages run eagerly in the live server instead
+    (CI has both, so there the worker is always real). Links point at the live server.
+    """
+    settings.SITE_URL = settings.GUEST_SITE_URL = live_server.url
+    settings.CSRF_TRUSTED_ORIGINS = [live_server.url]
+    required = settings.REQUIRE_SERVICES or os.environ.get("CI")
+    if not required and (
+        not os.environ.get("JADA_TEST_REDIS_URL") or connection.vendor != "postgresql"
     ):
-        yield "eager"
+        yield Pipeline("eager")
         return
-    from celery.contrib.testing.worker import start_worker
-
-    from jada.celery import app
-
-    with (
-        broker(redis_url(), settings),
-        start_worker(app, pool="threads", concurrency=4, perform_ping_check=False),
-    ):
-        yield "worker"
+    if connection.vendor != "postgresql":
+        require_service("postgresql", "a worker process needs a shared database (DATABASE_URL)")
+    url = redis_url()
+    outbox = tmp_path / "outbox"
+    outbox.mkdir()
+    env = {
+        "DATABASE_URL": database_url(settings),
+        "CELERY_BROKER_URL": url,
+        "CELERY_RESULT_BACKEND": url,
+        "EMAIL_URL": f"filemail:///{outbox}",
+        "JADA_VAR_DIR": str(tmp_path),  # guest pages in tmp_path/guest-pages, as here
+        "SITE_URL": live_server.url,
+        "GUEST_SITE_URL": live_server.url,
+    }
+    with broker(url, settings), worker_processes(["e2e"], env, tmp_path):
+        yield Pipeline("worker", outbox)
