@@ -17,7 +17,7 @@ class Settlement:
 def settle(
     *, gross_revenue: Decimal, crew_cost: Decimal, captain_cost: Decimal, fee_percent: Decimal
 ) -> Settlement:
-    """Fee is half-up to the cent on gross × percent; net is what remains after costs and fee."""
+    """Fee is half-up to the cent on gross * percent; net is what remains after costs and fee."""
     for value in (gross_revenue, crew_cost, captain_cost, fee_percent):
         if not isinstance(value, Decimal):
             # Floats would silently lose cents; refuse them at the boundary.
