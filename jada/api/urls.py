@@ -1,3 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path, re_path
 
-urlpatterns: list = []
+from jada.api import views
+
+urlpatterns = [
+    path("bookings", views.bookings, name="api-bookings"),
+    # Any segment, so a malformed id gets the API's JSON 404 rather than the site's HTML one.
+    re_path(r"^bookings/(?P<pk>[^/]+)$", views.booking, name="api-booking"),
+    path("openapi.json", views.openapi, name="api-openapi"),
+]

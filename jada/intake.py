@@ -1,0 +1,329 @@
+"""Intake: one booking from the API, a CSV row or the demo, validated, saved and piped.
+
+`booking_intake` is the one service every non-admin intake calls. It validates the DESIGN.md
+JSON shape field by field, then in one transaction upserts the booking (stage 1) and, when
+something crew or guests care about changed, starts the pipeline (stages 2 and 4 in the same
+transaction, the rest queued on commit). Nothing is written when anything is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from bookings.models import Booking, Dock, Status
+from bookings.money import settle
+from bookings.services import BookingData, booking_upsert
+from crew.models import Assignment, Role
+from crew.selectors import event_id_for_booking, overlap_warnings
+from crew.services import PlannedAssignment, default_shift_minutes, member_codes_unknown
+from jada import pipeline
+from jada.api.forms import CENT, BookingForm, CrewAssignmentForm, GuestForm, form_errors
+from jada.models import PipelineRun
+
+Errors = dict[str, list[str]]
+
+# Model field → payload field, for errors the ledger's own validation might still raise.
+MODEL_TO_PAYLOAD = {
+    "guest_name": "guest.name",
+    "guest_email": "guest.email",
+    "guest_phone": "guest.phone",
+    "guest_count": "guest.count",
+    "duration_minutes": "duration_hours",
+    "dock": "location",
+    "fee_percent": "port_fee_percent",
+    "__all__": "body",
+}
+# Concurrent identical requests: the loser of the insert race retries as an update.
+SAVE_ATTEMPTS = 3
+
+
+class IntakeRejected(Exception):
+    """The payload is invalid; `errors` maps dotted field names to messages."""
+
+    def __init__(self, errors: Errors) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class ValidIntake:
+    data: BookingData
+    # None: the payload named no crew, so the booking's assignments stay as they are.
+    plan: tuple[PlannedAssignment, ...] | None
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    booking: Booking
+    created: bool
+    changed: frozenset[str] = frozenset()  # operational booking fields
+    money_changed: bool = False
+    crew_changed: bool = False
+    run: PipelineRun | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def outcome(self) -> str:
+        if self.created:
+            return "created"
+        if self.changed or self.money_changed or self.crew_changed:
+            return "updated"
+        return "unchanged"
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def load_json(raw: bytes | str) -> Any:
+    """Parse a request body; numbers with a fraction become Decimal, never float."""
+    try:
+        return json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
+    except RecursionError as e:
+        raise IntakeRejected({"body": ["Malformed JSON: nested too deeply."]}) from e
+    except json.JSONDecodeError as e:
+        raise IntakeRejected({"body": [f"Malformed JSON: {e}"]}) from e
+    except UnicodeDecodeError as e:
+        raise IntakeRejected({"body": ["Malformed JSON: the body is not UTF-8 text."]}) from e
+    except ValueError as e:
+        # NaN/Infinity, or an integer with thousands of digits.
+        message = str(e) if "JSON allows" in str(e) else "a number has too many digits"
+        raise IntakeRejected({"body": [f"Malformed JSON: {message}."]}) from e
+
+
+def operator_zone() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE_NAME)
+
+
+def _add(errors: Errors, key: str, message: str) -> None:
+    errors.setdefault(key, []).append(message)
+
+
+def _starts_at(payload: Mapping, clean: Mapping, errors: Errors) -> datetime | None:
+    """`starts_at` with an offset, or `charter_date` + `start_time` in the operator's zone."""
+    given = {k for k in ("starts_at", "charter_date", "start_time") if k in payload}
+    if "starts_at" in given:
+        for key in sorted(given - {"starts_at"}):
+            _add(errors, key, "Give either starts_at or charter_date with start_time, not both.")
+        moment = clean.get("starts_at")
+        return moment.astimezone(UTC) if moment is not None and given == {"starts_at"} else None
+    if not given:
+        _add(errors, "starts_at", "Give starts_at, or charter_date with start_time.")
+        return None
+    if "charter_date" not in given:
+        _add(errors, "charter_date", "This field is required with start_time.")
+    if "start_time" not in given:
+        _add(errors, "start_time", "This field is required with charter_date.")
+    day, clock = clean.get("charter_date"), clean.get("start_time")
+    if day is None or clock is None:
+        return None
+    zone = operator_zone()
+    naive = datetime.combine(day, clock)
+    moment = naive.replace(tzinfo=zone)
+    if moment.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
+        _add(
+            errors,
+            "start_time",
+            f"{clock:%H:%M} does not exist on {day} in {zone.key} (the clocks go forward).",
+        )
+        return None
+    return moment.astimezone(UTC)
+
+
+def _dock(name: str | None, errors: Errors) -> Dock | None:
+    if not name:
+        return None
+    dock = Dock.objects.filter(name=name).first() or Dock.objects.filter(name__iexact=name).first()
+    if dock is None:
+        known = ", ".join(Dock.objects.values_list("name", flat=True)[:10]) or "none yet"
+        _add(errors, "location", f"No dock named {name!r} (known docks: {known}).")
+    return dock
+
+
+def _crew_plan(
+    payload: Mapping, clean: Mapping, crew: Sequence[tuple[int, Mapping]], errors: Errors
+) -> tuple[PlannedAssignment, ...] | None:
+    if "captain_id" not in payload and "crew_assignments" not in payload:
+        return None
+    # (error key, roster code, role, shift minutes or None)
+    wanted: list[tuple[str, str, str, int | None]] = []
+    if clean.get("captain_id"):
+        wanted.append(("captain_id", clean["captain_id"], Role.CAPTAIN, None))
+    for index, entry in crew:
+        if entry.get("crew_id") and entry.get("role"):
+            hours = entry.get("duration_hours")
+            minutes = int(hours * 60) if hours is not None else None
+            key = f"crew_assignments.{index}.crew_id"
+            wanted.append((key, entry["crew_id"], entry["role"], minutes))
+    seen: set[str] = set()
+    for key, code, _, _ in wanted:
+        if code in seen:
+            _add(errors, key, f"{code} is listed more than once.")
+        seen.add(code)
+    unknown = set(member_codes_unknown(sorted(seen)))
+    for key, code, _, _ in wanted:
+        if code in unknown:
+            _add(errors, key, f"Unknown or inactive crew id {code}.")
+    return tuple(
+        PlannedAssignment(member_code=code, role=role, shift_minutes=minutes)
+        for _, code, role, minutes in wanted
+    )
+
+
+def _amounts(clean: Mapping, errors: Errors) -> dict[str, Decimal]:
+    """The money inputs to the cent (BookingData names), and the declared net checked."""
+    names = {
+        "gross_revenue": "gross_revenue",
+        "crew_cost": "crew_cost",
+        "captain_cost": "captain_cost",
+        "fee_percent": "port_fee_percent",
+    }
+    if any(clean.get(field) is None for field in names.values()):
+        return {}  # the missing or invalid amount is reported already
+    # Range-checked by the form, so quantizing cannot overflow.
+    amounts = {name: clean[field].quantize(CENT) for name, field in names.items()}
+    settlement = settle(**amounts)
+    declared = clean.get("net_revenue")
+    if declared is not None and declared != settlement.net_revenue:
+        _add(
+            errors,
+            "net_revenue",
+            f"Does not agree with the computed net revenue {settlement.net_revenue} "
+            f"(gross - crew cost - captain cost - fee {settlement.fee}).",
+        )
+    return amounts
+
+
+def intake_validate(payload: Any) -> ValidIntake:
+    """Check a payload field by field (raises IntakeRejected with every problem found)."""
+    if not isinstance(payload, dict):
+        raise IntakeRejected({"body": ["Expected a JSON object."]})
+    errors: Errors = {}
+    clean = form_errors(BookingForm, payload, errors=errors)
+
+    guest: Mapping = {}
+    if isinstance(payload.get("guest"), dict):
+        guest = form_errors(GuestForm, payload["guest"], prefix="guest.", errors=errors)
+    crew: list[tuple[int, Mapping]] = []
+    if isinstance(clean.get("crew_assignments"), list):
+        for index, entry in enumerate(clean["crew_assignments"]):
+            if not isinstance(entry, dict):
+                _add(errors, f"crew_assignments.{index}", "Expected an object.")
+                continue
+            prefix = f"crew_assignments.{index}."
+            crew.append(
+                (index, form_errors(CrewAssignmentForm, entry, prefix=prefix, errors=errors))
+            )
+
+    starts_at = _starts_at(payload, clean, errors)
+    dock = _dock(clean.get("location"), errors)
+    plan = _crew_plan(payload, clean, crew, errors)
+
+    amounts = _amounts(clean, errors)
+
+    if errors:
+        raise IntakeRejected(errors)
+    data = BookingData(
+        source=clean["source"],
+        external_ref=clean["external_ref"],
+        guest_name=guest["name"],
+        guest_email=guest.get("email", ""),
+        guest_phone=guest.get("phone", ""),
+        guest_count=guest["count"],
+        starts_at=starts_at,
+        duration_minutes=int(clean["duration_hours"] * 60),
+        dock=dock,
+        **amounts,
+        status=clean.get("status") or Status.CONFIRMED,
+        notes=clean.get("notes", ""),
+    )
+    return ValidIntake(data=data, plan=plan)
+
+
+def crew_plan_differs(
+    *, booking_id: int, plan: Sequence[PlannedAssignment] | None, duration_minutes: int
+) -> bool:
+    """Whether applying `plan` would change the booking's active assignments."""
+    if plan is None:
+        return False
+    event_id = event_id_for_booking(booking_id)
+    if event_id is None:
+        return True
+    current = {
+        code: (role, minutes)
+        for code, role, minutes in Assignment.objects.filter(
+            event_id=event_id, removed_at__isnull=True
+        ).values_list("member__code", "role", "shift_minutes")
+    }
+    wanted = {
+        p.member_code: (p.role, p.shift_minutes or default_shift_minutes(duration_minutes))
+        for p in plan
+    }
+    return current != wanted
+
+
+def _model_errors(error: ValidationError) -> Errors:
+    if not hasattr(error, "error_dict"):
+        return {"body": [str(m) for m in error.messages]}
+    return {
+        MODEL_TO_PAYLOAD.get(name, name): [str(m) for m in messages]
+        for name, messages in error.message_dict.items()
+    }
+
+
+def _save(valid: ValidIntake, *, by: AbstractBaseUser | None, via: str) -> IntakeResult:
+    with transaction.atomic():
+        try:
+            upsert = booking_upsert(data=valid.data, by=by, via=via, start_pipeline=False)
+        except ValidationError as e:
+            raise IntakeRejected(_model_errors(e)) from e
+        booking = upsert.booking
+        crew_changed = crew_plan_differs(
+            booking_id=booking.pk, plan=valid.plan, duration_minutes=booking.duration_minutes
+        )
+        run = None
+        if upsert.created or upsert.changed or crew_changed:
+            run = pipeline.start(
+                booking.pk,
+                changed=upsert.changed,
+                created=upsert.created,
+                crew_plan=valid.plan,
+            )
+        return IntakeResult(
+            booking=booking,
+            created=upsert.created,
+            changed=upsert.changed,
+            money_changed=upsert.money_changed,
+            crew_changed=crew_changed,
+            run=run,
+            warnings=overlap_warnings(booking_id=booking.pk),
+        )
+
+
+def booking_intake(*, payload: Any, by: AbstractBaseUser | None = None, via: str) -> IntakeResult:
+    """Validate `payload` and upsert its booking on (source, external_ref), all or nothing.
+
+    Raises IntakeRejected with field-by-field errors; nothing is written then. The same data
+    twice changes nothing and starts no pipeline run.
+    """
+    valid = intake_validate(payload)
+    for attempt in range(SAVE_ATTEMPTS):
+        try:
+            return _save(valid, by=by, via=via)
+        except IntegrityError:
+            # Two requests raced to create the same booking and the unique constraint stopped
+            # one; it lost nothing (its transaction rolled back) and now finds the row.
+            if attempt == SAVE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")

@@ -1,0 +1,163 @@
+"""`manage.py demo`: the write-up's world, idempotently, and where to look at it."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import Permission, User
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from bookings.models import Booking, Dock
+from crew.links import crew_login_url
+from crew.models import ChecklistTemplate, CrewMember, Role
+from crew.services import crew_member_create
+from guests.models import GuestPage
+from jada.intake import booking_intake, operator_zone
+
+DEFAULT_PASSWORD = "jada-demo"  # noqa: S105 (a local demo; DEMO_PASSWORD overrides it)
+MONEY_PERMISSIONS = ("view_financials", "change_financials", "add_financials", "delete_financials")
+STAFF_APPS = ("bookings", "crew", "guests", "jada")
+
+DOCK = {
+    "name": "Sheraton Hotel Dock",
+    "address": "1380 Harbor Island Dr, San Diego, CA 92101",
+    "directions": (
+        "Park in the hotel's marina lot (validated at the front desk), walk past the pool to "
+        "gate C and down the ramp; the boat is on the last slip on the left."
+    ),
+    "map_url": "https://www.google.com/maps/search/?api=1&query=Sheraton+San+Diego+Hotel+Marina",
+}
+ROSTER = (
+    ("CAP_001", "Marco Reyes", "cap001@crew.example.com", [Role.CAPTAIN]),
+    ("CREW_001", "Dana Cole", "crew001@crew.example.com", [Role.DECKHAND]),
+    ("CREW_002", "Sam Ortiz", "crew002@crew.example.com", [Role.DECKHAND]),
+)
+TEMPLATES = (
+    ("Brief {guest_count} guests", "", 1),
+    ("Check fuel", Role.CAPTAIN, 2),
+    ("Secure fenders", Role.DECKHAND, 3),
+)
+CHARTER_REF = "BS-DEMO-0530"
+DAYS_AHEAD = 14
+
+
+def charter_payload(day: datetime) -> dict[str, Any]:
+    """The write-up's Boatsetter charter on `day` at 09:00 in the operator's zone."""
+    return {
+        "event_type": "booking",
+        "source": "boatsetter",
+        "external_ref": CHARTER_REF,
+        "charter_date": day.date().isoformat(),
+        "start_time": "09:00",
+        "duration_hours": "3",
+        "gross_revenue": "840.75",
+        "crew_cost": "250.00",
+        "captain_cost": "150.00",
+        "port_fee_percent": "18",
+        "net_revenue": "289.41",
+        "guest": {
+            "name": "Jordan Avery",
+            "email": "jordan@guest.example.com",
+            "phone": "+1 619 555 0142",
+            "count": 4,
+        },
+        "location": DOCK["name"],
+        "captain_id": "CAP_001",
+        "crew_assignments": [
+            {"crew_id": "CREW_001", "role": "deckhand", "duration_hours": "5"},
+            {"crew_id": "CREW_002", "role": "deckhand", "duration_hours": "5"},
+        ],
+        "notes": "Boatsetter charter, guest briefing required",
+        "status": "confirmed",
+    }
+
+
+class Command(BaseCommand):
+    help = (
+        "Create the demo data (safe to run again: existing rows are left as they are): an "
+        "operator superuser and a dispatcher without money permissions (password from "
+        f"DEMO_PASSWORD, default {DEFAULT_PASSWORD!r}), the crew roster CAP_001, CREW_001, "
+        "CREW_002, the Sheraton Hotel Dock, checklist templates, and the write-up's Boatsetter "
+        f"charter {DAYS_AHEAD} days ahead at 09:00. Prints where to sign in, crew magic links "
+        "and the guest page."
+    )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        password = os.environ.get("DEMO_PASSWORD") or DEFAULT_PASSWORD
+        operator = self.user("operator", "operator@sailjada.com", password, superuser=True)
+        dispatcher = self.user("dispatcher", "dispatcher@sailjada.com", password)
+        self.roster()
+        Dock.objects.get_or_create(name=DOCK["name"], defaults=DOCK)
+        for text, role, position in TEMPLATES:
+            ChecklistTemplate.objects.get_or_create(
+                text=text, role=role, defaults={"position": position}
+            )
+        booking = self.charter(operator[0])
+        self.report(operator, dispatcher, booking)
+
+    def user(
+        self, username: str, email: str, password: str, *, superuser: bool = False
+    ) -> tuple[User, str]:
+        """The user (created on first run) and how to describe their password."""
+        user = User.objects.filter(username=username).first()
+        if user is not None:
+            known = user.check_password(password)
+            return user, password if known else "(password changed since the demo set it)"
+        if superuser:
+            user = User.objects.create_superuser(username, email, password)
+        else:
+            user = User.objects.create_user(username, email, password, is_staff=True)
+            user.user_permissions.set(
+                Permission.objects.filter(content_type__app_label__in=STAFF_APPS).exclude(
+                    codename__in=MONEY_PERMISSIONS
+                )
+            )
+        return user, password
+
+    def roster(self) -> None:
+        existing = set(CrewMember.objects.values_list("code", flat=True))
+        for code, name, email, roles in ROSTER:
+            if code not in existing:
+                # A password-less user of their own: crew sign in by magic link only.
+                crew_member_create(code=code, name=name, email=email, roles=roles)
+
+    def charter(self, operator: User) -> Booking:
+        booking = Booking.objects.filter(source="boatsetter", external_ref=CHARTER_REF).first()
+        if booking is not None:
+            # Left alone: moving it each day would re-notify the crew on every run.
+            return booking
+        today = timezone.now().astimezone(operator_zone()).date()
+        day = datetime.combine(today + timedelta(days=DAYS_AHEAD), time(9, 0))
+        return booking_intake(payload=charter_payload(day), by=operator, via="demo").booking
+
+    def report(
+        self, operator: tuple[User, str], dispatcher: tuple[User, str], booking: Booking
+    ) -> None:
+        write = self.stdout.write
+        zone = operator_zone()
+        local = booking.starts_at.astimezone(zone)
+        write("JADA demo data is ready.")
+        write("")
+        write(f"Sign in to the admin: {settings.SITE_URL}/admin/")
+        write(f"  {operator[0].username} / {operator[1]}  (superuser: sees money)")
+        write(f"  {dispatcher[0].username} / {dispatcher[1]}  (staff without money permissions)")
+        write("")
+        write(
+            f"Demo charter: Boatsetter {booking.external_ref} (booking {booking.pk}) on "
+            f"{local:%a %d %b %Y %H:%M} {local.tzname()} ({zone.key})"
+        )
+        page = GuestPage.objects.filter(booking_id=booking.pk).first()
+        if page is not None:
+            write(f"  guest page: {page.url}")
+        write("")
+        write("Crew magic links (open one to sign in to the crew portal):")
+        for member in CrewMember.objects.filter(code__in=[c for c, *_ in ROSTER]).select_related(
+            "user"
+        ):
+            write(f"  {member.code} {member.name}: {crew_login_url(member)}")
+        write("")
+        write("Intake API token: .venv/bin/python manage.py create_api_token dashboard")

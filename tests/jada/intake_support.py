@@ -1,0 +1,82 @@
+"""Shared by the intake tests: the write-up's booking as JSON, row counts, an API client."""
+
+from __future__ import annotations
+
+import copy
+import json
+import secrets
+from typing import Any
+
+from bookings.models import AuditEntry, Booking, Financials
+from crew.models import Assignment, ChecklistItem, CrewEvent
+from guests.models import GuestPage
+from jada.models import ApiToken, PipelineRun, StageRun, hash_token
+
+WRITE_UP = {
+    "event_type": "booking",
+    "source": "boatsetter",
+    "external_ref": "BS-2030-0530",
+    "charter_date": "2030-05-30",
+    "start_time": "09:00",
+    "duration_hours": 3,
+    "gross_revenue": 840.75,
+    "crew_cost": 250.00,
+    "captain_cost": 150.00,
+    "port_fee_percent": 18,
+    "net_revenue": 289.41,
+    "guest": {
+        "name": "Jordan Avery",
+        "email": "jordan@guest.example.com",
+        "phone": "+1 555 0100",
+        "count": 4,
+    },
+    "location": "Sheraton Hotel Dock",
+    "captain_id": "CAP_001",
+    "crew_assignments": [
+        {"crew_id": "CREW_001", "role": "deckhand", "duration_hours": 5},
+        {"crew_id": "CREW_002", "role": "deckhand", "duration_hours": 5},
+    ],
+    "notes": "Boatsetter charter, guest briefing required",
+    "status": "confirmed",
+}
+
+COUNTED = (
+    Booking,
+    Financials,
+    AuditEntry,
+    CrewEvent,
+    Assignment,
+    ChecklistItem,
+    GuestPage,
+    PipelineRun,
+    StageRun,
+    ApiToken,
+)
+
+
+def write_up(**overrides: Any) -> dict[str, Any]:
+    """The write-up's Boatsetter charter as the dashboard posts it; None removes a key."""
+    payload = copy.deepcopy(WRITE_UP)
+    for key, value in overrides.items():
+        if value is None:
+            payload.pop(key, None)
+        else:
+            payload[key] = value
+    return payload
+
+
+def row_counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in COUNTED}
+
+
+def new_token(name: str = "dashboard", *, revoked: bool = False) -> str:
+    token = secrets.token_urlsafe(32)
+    ApiToken.objects.create(name=name, token_hash=hash_token(token), revoked=revoked)
+    return token
+
+
+def post(client, body: Any, *, token: str | None, raw: bool = False):
+    """POST to /api/bookings; `raw` sends `body` (str or bytes) exactly as given."""
+    headers = {"X-Dashboard-Token": token} if token is not None else {}
+    data = body if raw else json.dumps(body)
+    return client.post("/api/bookings", data=data, content_type="application/json", headers=headers)

@@ -1,0 +1,297 @@
+"""`manage.py import_bookings FILE.csv [--dry-run]`: the API's validation and upsert, row by row."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from bookings.models import Booking
+from crew.models import Assignment
+from jada.management.commands.import_bookings import Command, parse_crew, row_payload
+from jada.models import PipelineRun
+from tests.jada.intake_support import row_counts
+
+pytestmark = pytest.mark.django_db
+
+HEADER = [
+    "source",
+    "external_ref",
+    "charter_date",
+    "start_time",
+    "duration_hours",
+    "gross_revenue",
+    "crew_cost",
+    "captain_cost",
+    "port_fee_percent",
+    "net_revenue",
+    "guest_name",
+    "guest_email",
+    "guest_phone",
+    "guest_count",
+    "location",
+    "captain_id",
+    "crew",
+    "notes",
+    "status",
+]
+
+
+def row(**overrides: str) -> dict[str, str]:
+    values = {
+        "source": "boatsetter",
+        "external_ref": "BS-1",
+        "charter_date": "2030-05-30",
+        "start_time": "09:00",
+        "duration_hours": "3",
+        "gross_revenue": "840.75",
+        "crew_cost": "250.00",
+        "captain_cost": "150.00",
+        "port_fee_percent": "18",
+        "net_revenue": "289.41",
+        "guest_name": "Jordan Avery",
+        "guest_email": "jordan@guest.example.com",
+        "guest_phone": "+1 555 0100",
+        "guest_count": "4",
+        "location": "Sheraton Hotel Dock",
+        "captain_id": "CAP_001",
+        "crew": "CREW_001:deckhand:5;CREW_002:deckhand:5",
+        "notes": "Boatsetter charter, guest briefing required",
+        "status": "confirmed",
+    }
+    values.update(overrides)
+    return values
+
+
+def write_csv(path: Path, rows: list[dict[str, str]], header: list[str] = HEADER) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=header, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def run(*args: str) -> tuple[str, str, CommandError | None]:
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("import_bookings", *args, stdout=out, stderr=err)
+    except CommandError as e:
+        return out.getvalue(), err.getvalue(), e
+    return out.getvalue(), err.getvalue(), None
+
+
+@pytest.fixture
+def ready(dock, roster, templates) -> None:
+    pass
+
+
+def test_it_reports_created_updated_unchanged_and_rejected_rows(tmp_path, ready):
+    path = write_csv(
+        tmp_path / "export.csv",
+        [
+            row(),
+            row(external_ref="BS-2", crew="CREW_001:deckhand", captain_id=""),
+            row(),
+            row(external_ref="BS-2", guest_count="6", crew="CREW_001:deckhand", captain_id=""),
+            row(external_ref="BS-3", gross_revenue="lots"),
+            row(external_ref="BS-4", crew="CREW_001:deckhand:5;CREW_404:deckhand:5"),
+            row(external_ref="BS-5", net_revenue="300.00"),
+        ],
+    )
+
+    out, err, error = run(str(path))
+
+    lines = out.splitlines()
+    first = Booking.objects.get(external_ref="BS-1").pk
+    assert lines[0] == f"row 2: created BS-1 (booking {first})"
+    assert lines[1].startswith("row 3: created BS-2")
+    assert lines[2].startswith("row 4: unchanged BS-1")
+    assert lines[3].startswith("row 5: updated BS-2")
+    assert lines[4] == "row 6: rejected BS-3: gross_revenue: Enter a number such as 840.75."
+    assert lines[5] == "row 7: rejected BS-4: crew entry 2: Unknown or inactive crew id CREW_404."
+    assert lines[6].startswith("row 8: rejected BS-5: net_revenue: Does not agree")
+    assert lines[7] == "7 rows: 2 created, 1 updated, 1 unchanged, 3 rejected"
+    assert isinstance(error, CommandError)
+    assert str(error) == "3 of 7 rows rejected."
+    # Rejected rows wrote nothing; the others were imported.
+    assert set(Booking.objects.values_list("external_ref", flat=True)) == {"BS-1", "BS-2"}
+    assert Booking.objects.get(external_ref="BS-2").guest_count == 6
+    assert (
+        Assignment.objects.filter(event__booking_id__in=Booking.objects.values("pk")).count() == 4
+    )
+    assert PipelineRun.objects.count() == 3  # BS-1, BS-2, BS-2's new guest count
+    # The progress bar goes to stderr, never into the report.
+    assert "row/s" in err or "7/7" in err
+
+
+def test_a_clean_file_exits_zero(tmp_path, ready):
+    path = write_csv(tmp_path / "export.csv", [row(), row(external_ref="BS-2")])
+    out, _, error = run(str(path))
+    assert error is None
+    assert out.splitlines()[-1] == "2 rows: 2 created, 0 updated, 0 unchanged, 0 rejected"
+
+
+def test_the_amounts_and_times_are_exactly_the_apis(tmp_path, ready):
+    run(str(write_csv(tmp_path / "export.csv", [row()])))
+    booking = Booking.objects.select_related("financials").get()
+    assert str(booking.financials.fee) == "151.34"
+    assert str(booking.financials.net_revenue) == "289.41"
+    assert booking.starts_at.isoformat() == "2030-05-30T16:00:00+00:00"
+    assert booking.audit_entries.get().via == "csv"
+
+
+def test_a_rejected_row_writes_nothing(tmp_path, ready):
+    run(str(write_csv(tmp_path / "one.csv", [row()])))
+    before = row_counts()
+    path = write_csv(tmp_path / "two.csv", [row(gross_revenue="999", crew="CREW_404:deckhand")])
+
+    out, _, error = run(str(path))
+
+    assert "rejected" in out and error is not None
+    assert row_counts() == before
+    assert str(Booking.objects.get().financials.gross_revenue) == "840.75"
+
+
+def test_dry_run_writes_nothing_and_reports_the_same(tmp_path, ready):
+    path = write_csv(tmp_path / "export.csv", [row(), row(), row(external_ref="BS-2")])
+    before = row_counts()
+
+    out, _, error = run(str(path), "--dry-run")
+
+    assert error is None
+    lines = out.splitlines()
+    assert lines[0].startswith("row 2: created BS-1")
+    assert lines[1].startswith("row 3: unchanged BS-1")
+    assert lines[2].startswith("row 4: created BS-2")
+    assert lines[-1] == (
+        "3 rows: 2 created, 0 updated, 1 unchanged, 0 rejected (dry run: nothing was written)"
+    )
+    assert row_counts() == before
+
+
+def test_dry_run_still_fails_on_rejected_rows(tmp_path, ready):
+    path = write_csv(tmp_path / "export.csv", [row(location="Nowhere")])
+    out, _, error = run(str(path), "--dry-run")
+    assert "row 2: rejected BS-1: location: No dock named 'Nowhere'" in out
+    assert error is not None
+    assert Booking.objects.count() == 0
+
+
+def test_blank_crew_columns_mean_no_crew_and_missing_ones_keep_it(tmp_path, ready):
+    run(str(write_csv(tmp_path / "a.csv", [row()])))
+    no_crew_columns = [c for c in HEADER if c not in ("captain_id", "crew")]
+    run(str(write_csv(tmp_path / "b.csv", [row(guest_count="5")], header=no_crew_columns)))
+    assert Assignment.objects.filter(removed_at__isnull=True).count() == 3
+    run(str(write_csv(tmp_path / "c.csv", [row(guest_count="5", captain_id="", crew="")])))
+    assert Assignment.objects.filter(removed_at__isnull=True).count() == 0
+
+
+def test_starts_at_may_replace_date_and_time(tmp_path, ready):
+    header = [c for c in HEADER if c not in ("charter_date", "start_time")] + ["starts_at"]
+    path = write_csv(tmp_path / "export.csv", [row(starts_at="2030-05-30T09:00:00-07:00")], header)
+    _, _, error = run(str(path))
+    assert error is None
+    assert Booking.objects.get().starts_at.isoformat() == "2030-05-30T16:00:00+00:00"
+
+
+def test_unknown_columns_are_named_and_ignored(tmp_path, ready):
+    path = write_csv(tmp_path / "export.csv", [row()], header=[*HEADER, "payout_id"])
+    out, _, error = run(str(path))
+    assert out.splitlines()[0] == "Ignoring unknown columns: payout_id"
+    assert error is None
+
+
+def test_a_row_with_too_many_cells_is_rejected(tmp_path, ready):
+    path = tmp_path / "export.csv"
+    write_csv(path, [row()])
+    path.write_text(path.read_text() + path.read_text().splitlines()[1] + ",extra\n")
+    out, _, error = run(str(path))
+    assert "row 3: rejected BS-1: more cells than header columns" in out
+    assert error is not None
+
+
+# --- Files that cannot be imported at all ---
+
+
+def test_a_missing_file_is_an_error(tmp_path):
+    _, _, error = run(str(tmp_path / "nope.csv"))
+    assert error is not None and "Cannot read" in str(error)
+
+
+def test_missing_required_columns_are_named(tmp_path, ready):
+    header = [c for c in HEADER if c not in ("gross_revenue", "location", "start_time")]
+    _, _, error = run(str(write_csv(tmp_path / "export.csv", [row()], header)))
+    assert error is not None
+    assert str(error).endswith(
+        "is missing required columns: gross_revenue, location, "
+        "starts_at (or charter_date and start_time)."
+    )
+    assert Booking.objects.count() == 0
+
+
+def test_an_empty_file_is_an_error(tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_text("")
+    _, _, error = run(str(path))
+    assert error is not None and "empty" in str(error)
+
+
+def test_a_binary_file_is_an_error(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe\x00")
+    _, _, error = run(str(path))
+    assert error is not None and "Cannot read" in str(error)
+
+
+def test_the_process_exits_non_zero_with_a_readable_line(tmp_path):
+    env = {**os.environ, "JADA_VAR_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "import_bookings", str(tmp_path / "nope.csv")],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "CommandError: Cannot read" in result.stderr
+
+
+# --- The pieces ---
+
+
+def test_the_help_documents_the_header_and_the_exit_status():
+    text = Command().create_parser("manage.py", "import_bookings").format_help()
+    for column in ("guest_count", "captain_id", "port_fee_percent", "starts_at"):
+        assert column in text
+    assert '"CREW_001:deckhand:5;CREW_002:deckhand:5"' in text
+    assert "Exit status" in text and "rejected" in text
+    assert "--dry-run" in text
+
+
+def test_crew_cells_become_assignments():
+    assert parse_crew("CREW_001:deckhand:5; CREW_002:mate ;") == [
+        {"crew_id": "CREW_001", "role": "deckhand", "duration_hours": "5"},
+        {"crew_id": "CREW_002", "role": "mate"},
+    ]
+    assert parse_crew("CREW_001") == ["CREW_001"]
+
+
+def test_a_row_becomes_the_api_payload():
+    payload = row_payload(row(guest_phone="", net_revenue=""), set(HEADER))
+    assert payload["guest"] == {
+        "name": "Jordan Avery",
+        "email": "jordan@guest.example.com",
+        "count": 4,
+    }
+    assert "net_revenue" not in payload
+    assert payload["captain_id"] == "CAP_001"
+    assert payload["gross_revenue"] == "840.75"
