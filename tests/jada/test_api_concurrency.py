@@ -12,6 +12,7 @@ from bookings.models import AuditEntry, Booking, Financials
 from crew.models import CrewEvent
 from guests.models import GuestPage
 from jada.models import PipelineRun
+from tests.conftest import require_service
 from tests.jada.intake_support import new_token, post, write_up
 
 THREADS = 8
@@ -21,7 +22,7 @@ THREADS = 8
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_identical_posts_create_one_booking(dock, roster, templates):
     if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: SQLite serialises writers, so there is no race to lose")
+        require_service("postgresql", "SQLite serialises writers, so there is no race to lose")
     token = new_token()
     barrier = threading.Barrier(THREADS)
     statuses: list[int] = []
