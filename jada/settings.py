@@ -152,6 +152,8 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", 0 if DEBUG else 60)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Celery's eager mode and the dev server share one file; wait for a lock instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {"timeout": 20})
+    # The embedded default must work on a fresh checkout, where var/ does not exist yet.
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 STATIC_URL = "static/"
@@ -296,7 +298,12 @@ MONEY_PLACES = Decimal("0.01")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "datefmt": "%Y-%m-%d %H:%M:%S %z",
+        }
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": _read("LOG_LEVEL", str, "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
