@@ -11,22 +11,15 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from bookings.models import Booking, Financials
-from bookings.services import MONEY_INPUTS, BookingData, UpsertResult, booking_upsert
-
-OPERATIONAL_FORM_FIELDS = (
-    "source",
-    "external_ref",
-    "guest_name",
-    "guest_email",
-    "guest_phone",
-    "guest_count",
-    "starts_at",
-    "duration_minutes",
-    "dock",
-    "status",
-    "notes",
-    "internal_notes",
+from bookings.services import (
+    MONEY_INPUTS,
+    OPERATIONAL_FIELDS,
+    BookingData,
+    UpsertResult,
+    booking_upsert,
 )
+
+OPERATIONAL_FORM_FIELDS = ("source", "external_ref", *OPERATIONAL_FIELDS, "internal_notes")
 
 
 def _money_field(label: str, *, max_value: Decimal | None = None) -> forms.DecimalField:
