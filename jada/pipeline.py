@@ -378,7 +378,9 @@ def _dispatch(run_id: int) -> tuple[int, str]:
             canvas.apply_async()
         except BROKER_ERRORS as e:
             logger.warning(
-                "pipeline run %s not queued, broker unreachable (%s); the sweeper will", run_id, e
+                "pipeline run %s not queued, broker unreachable (%s); the sweeper retries",
+                run_id,
+                e,
             )
             return 0, f"broker unreachable: {e}"
         except Exception as e:
