@@ -7,8 +7,9 @@ import threading
 import pytest
 from django.db import connection, connections
 
+from bookings.selectors import booking_operational
 from bookings.services import booking_upsert
-from guests.services import guest_page_publish
+from guests.services import guest_page_ensure, guest_page_publish
 from tests.conftest import booking_data
 
 
@@ -17,7 +18,9 @@ from tests.conftest import booking_data
 def test_concurrent_publishes_upload_once(dock, roster, templates, s3_guest_storage, moto_requests):
     if connection.vendor != "postgresql":
         pytest.skip("row locks need PostgreSQL (SQLite ignores select_for_update)")
-    booking = booking_upsert(data=booking_data(dock), via="test").booking
+    # Without the pipeline, which would publish the page on commit before the threads start.
+    booking = booking_upsert(data=booking_data(dock), via="test", start_pipeline=False).booking
+    guest_page_ensure(booking=booking_operational(booking.pk))
     barrier = threading.Barrier(2)
     results, errors = [], []
 
