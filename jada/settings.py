@@ -235,6 +235,14 @@ CELERY_BEAT_SCHEDULE = {
     "crew-reminders": {"task": "crew.tasks.send_reminders", "schedule": 300.0},
 }
 PIPELINE_STALE_AFTER_SECONDS = _read("PIPELINE_STALE_AFTER_SECONDS", int, 120)
+# Retry policy of the outside-world stages (jada/pipeline.py explains how they combine).
+PIPELINE_TASK_RETRIES = _read("PIPELINE_TASK_RETRIES", int, 5)
+PIPELINE_RETRY_BASE_SECONDS = _read("PIPELINE_RETRY_BASE_SECONDS", int, 10)
+PIPELINE_RETRY_MAX_SECONDS = _read("PIPELINE_RETRY_MAX_SECONDS", int, 300)
+PIPELINE_SWEEP_BACKOFF_SECONDS = _read("PIPELINE_SWEEP_BACKOFF_SECONDS", int, 15 * 60)
+PIPELINE_SWEEP_BACKOFF_MAX_SECONDS = _read("PIPELINE_SWEEP_BACKOFF_MAX_SECONDS", int, 6 * 3600)
+PIPELINE_MAX_ATTEMPTS = _read("PIPELINE_MAX_ATTEMPTS", int, 30)
+PIPELINE_STUCK_AFTER_SECONDS = _read("PIPELINE_STUCK_AFTER_SECONDS", int, 15 * 60)
 
 # Email: console by default; EMAIL_URL or the standard EMAIL_* variables for SMTP/SES.
 _email_default = {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
