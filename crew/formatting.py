@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
 
+@lru_cache(maxsize=8)
+def _zone_named(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
 def zone() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE_NAME)
+    """The operator's zone, looked up once per name (settings may change it in tests)."""
+    return _zone_named(settings.TIME_ZONE_NAME)
 
 
 def local(value: datetime) -> datetime:

@@ -22,6 +22,11 @@ def new_feed_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+def first_name_of(name: str, code: str) -> str:
+    """What crew call each other: the first word of the name, else the roster code."""
+    return name.split()[0] if name else code
+
+
 class CrewMember(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="crew_member"
@@ -43,7 +48,7 @@ class CrewMember(models.Model):
 
     @property
     def first_name(self) -> str:
-        return self.name.split()[0] if self.name else self.code
+        return first_name_of(self.name, self.code)
 
 
 class EventStatus(models.TextChoices):

@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, Max, Prefetch, Q
+from django.db.models import Count, Max, Q
+from django.urls import reverse
 
-from crew.models import Assignment, ChecklistItem, CrewEvent, CrewMember, EventStatus, Role
+from crew import formatting
+from crew.models import (
+    Assignment,
+    ChecklistItem,
+    CrewEvent,
+    CrewMember,
+    EventStatus,
+    Role,
+    first_name_of,
+)
 
 
 def operator_zone() -> ZoneInfo:
@@ -101,66 +112,149 @@ def member_for_user(user) -> CrewMember | None:
     return CrewMember.objects.filter(user_id=user.pk, active=True).first()
 
 
-def _with_details(queryset):
-    """Assignments with everything a portal card shows, in a fixed number of queries."""
-    return queryset.select_related("event", "member").prefetch_related(
-        Prefetch(
-            "checklist_items",
-            queryset=ChecklistItem.objects.filter(obsolete=False).order_by("position", "pk"),
-            to_attr="visible_items",
-        ),
-        Prefetch(
-            "event__assignments",
-            queryset=Assignment.objects.filter(removed_at__isnull=True)
-            .select_related("member")
-            .order_by("call_at", "pk"),
-            to_attr="active_crew",
-        ),
+def _load_card_details(assignments: list[Assignment]) -> None:
+    """Set what a full card shows beyond its row, in two queries however many cards.
+
+    `visible_items`: the live checklist as plain dicts (pk, text, done_at); `active_crew`: the
+    event's active crew as (assignment pk, role, first name). No model instances are built:
+    these rows are only read, and building them was most of the portal's query time.
+    """
+    if not assignments:
+        return
+    items: dict[int, list[dict]] = {a.pk: [] for a in assignments}
+    rows = (
+        ChecklistItem.objects.filter(assignment__in=list(items), obsolete=False)
+        .order_by("position", "pk")
+        .values("pk", "assignment_id", "text", "done_at")
     )
+    for row in rows:
+        items[row["assignment_id"]].append(row)
+    crew: dict[int, list[tuple[int, str, str]]] = {a.event_id: [] for a in assignments}
+    rows = (
+        Assignment.objects.filter(event__in=list(crew), removed_at__isnull=True)
+        .order_by("call_at", "pk")
+        .values_list("event_id", "pk", "role", "member__name", "member__code")
+    )
+    for event_id, pk, role, name, code in rows:
+        crew[event_id].append((pk, role, first_name_of(name, code)))
+    for assignment in assignments:
+        assignment.visible_items = items[assignment.pk]
+        assignment.active_crew = crew[assignment.event_id]
 
 
-def _annotate(assignment: Assignment) -> Assignment:
-    """Captain and shipmates' first names, and checklist progress, from prefetched rows."""
-    others = [a for a in assignment.event.active_crew if a.pk != assignment.pk]
-    captain = next((a.member.first_name for a in others if a.role == Role.CAPTAIN), None)
+_ROLE_LABELS = dict(Role.choices)
+
+# A pk no row has, reversed once and cut out: every other pk's URL is then string assembly.
+_SENTINEL_PK = 987654321
+
+
+def _url_maker(name: str) -> Callable[[int], str]:
+    """`pk -> reverse(name, args=[pk])` for a URL whose only argument is a pk, reversing once."""
+    head, _, tail = reverse(name, args=[_SENTINEL_PK]).partition(str(_SENTINEL_PK))
+    return lambda pk: f"{head}{pk}{tail}"
+
+
+@dataclass(frozen=True)
+class CardLinks:
+    """The URLs a card links and posts to, each reversed once per page rather than per use."""
+
+    page: Callable[[int], str]
+    respond: Callable[[int], str]
+    tick: Callable[[int], str]
+
+    @classmethod
+    def build(cls) -> CardLinks:
+        return cls(
+            page=_url_maker("crew-assignment"),
+            respond=_url_maker("crew-respond"),
+            tick=_url_maker("crew-checklist-tick"),
+        )
+
+
+def _summarize(assignment: Assignment, links: CardLinks) -> Assignment:
+    """What a one-line listing shows: the date, the link and the state badge."""
+    assignment.url = links.page(assignment.pk)
+    assignment.date_text = formatting.date_text(assignment.event.starts_at)
+    assignment.open = assignment.removed_at is None and not assignment.event.is_cancelled
+    if assignment.removed_at is not None:
+        assignment.badge = ("cancelled", "You are no longer on this charter")
+    elif assignment.event.is_cancelled:
+        assignment.badge = ("cancelled", "Charter cancelled")
+    else:
+        assignment.badge = (assignment.state, assignment.get_state_display())
+    return assignment
+
+
+def _annotate(assignment: Assignment, links: CardLinks) -> Assignment:
+    """A full card: times as text, crew first names, checklist progress and form URLs."""
+    _summarize(assignment, links)
+    event = assignment.event
+    assignment.respond_url = links.respond(assignment.pk)
+    assignment.call_text = formatting.when_text(assignment.call_at)
+    assignment.shift_text = formatting.minutes_text(assignment.shift_minutes)
+    assignment.shift_end_text = formatting.time_text(assignment.shift_ends_at)
+    assignment.charter_start_text = formatting.time_text(event.starts_at)
+    assignment.charter_length_text = formatting.minutes_text(event.duration_minutes)
+    others = [(role, first) for pk, role, first in assignment.active_crew if pk != assignment.pk]
+    captain = next((first for role, first in others if role == Role.CAPTAIN), None)
     assignment.captain_name = (
         assignment.member.first_name if assignment.role == Role.CAPTAIN else captain
     )
     assignment.shipmates = [
-        f"{a.member.first_name} ({a.get_role_display()})" for a in others if a.role != Role.CAPTAIN
+        f"{first} ({_ROLE_LABELS.get(role, role)})"
+        for role, first in others
+        if role != Role.CAPTAIN
     ]
     items = assignment.visible_items
-    assignment.progress = f"{sum(1 for i in items if i.is_done)}/{len(items)}"
-    assignment.open = assignment.removed_at is None and not assignment.event.is_cancelled
+    for item in items:
+        item["tick_url"] = links.tick(item["pk"])
+    assignment.progress = f"{sum(1 for i in items if i['done_at'] is not None)}/{len(items)}"
     return assignment
 
 
 @dataclass(frozen=True)
 class Portal:
     member: CrewMember
-    upcoming: list[Assignment]
-    past: list[Assignment]
+    upcoming: list[Assignment]  # full cards
+    past: list[Assignment]  # one line each; the full card is on the assignment's own page
 
 
 def portal_for(member: CrewMember, *, now: datetime) -> Portal:
-    """The member's current assignments: upcoming first by call time, then recent past."""
-    rows = _with_details(
+    """The member's current assignments: upcoming first by call time, then recent past.
+
+    Only upcoming ones get the card's details (checklist, crew): past ones are listed by date,
+    role, dock and state, linking to their own page.
+    """
+    rows = (
         Assignment.objects.filter(
             member=member, removed_at__isnull=True, call_at__gte=now - PAST_WINDOW
-        ).order_by("call_at", "pk")
+        )
+        .select_related("event")
+        .order_by("call_at", "pk")
     )
+    links = CardLinks.build()
     upcoming, past = [], []
     for assignment in rows:
-        _annotate(assignment)
+        assignment.member = member  # the filter's own member: no join needed
         (upcoming if assignment.shift_ends_at >= now else past).append(assignment)
+    _load_card_details(upcoming)
+    for assignment in upcoming:
+        _annotate(assignment, links)
+    for assignment in past:
+        _summarize(assignment, links)
     past.reverse()
     return Portal(member=member, upcoming=upcoming, past=past)
 
 
 def assignment_for(member: CrewMember, pk: int) -> Assignment | None:
     """One of the member's assignments (removed ones included), or None if not theirs."""
-    found = _with_details(Assignment.objects.filter(member=member, pk=pk)).first()
-    return _annotate(found) if found is not None else None
+    found = (
+        Assignment.objects.filter(member=member, pk=pk).select_related("event", "member").first()
+    )
+    if found is None:
+        return None
+    _load_card_details([found])
+    return _annotate(found, CardLinks.build())
 
 
 def assignment_owned(member: CrewMember, pk: int) -> Assignment | None:

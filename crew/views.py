@@ -55,9 +55,8 @@ def _back(request: HttpRequest, next_value: str | None, default: str) -> HttpRes
 @crew_required
 def portal(request: HttpRequest) -> HttpResponse:
     data = selectors.portal_for(request.crew_member, now=timezone.now())
-    return _page(
-        request, "crew/portal.html", {"portal": data, "zone_name": settings.TIME_ZONE_NAME}
-    )
+    context = {"portal": data, "here": request.path, "zone_name": settings.TIME_ZONE_NAME}
+    return _page(request, "crew/portal.html", context)
 
 
 @require_GET
@@ -67,9 +66,13 @@ def assignment(request: HttpRequest, pk: int) -> HttpResponse:
     found = selectors.assignment_for(request.crew_member, pk)
     if found is None:
         raise Http404("Not your assignment.")
-    return _page(
-        request, "crew/assignment.html", {"a": found, "zone_name": settings.TIME_ZONE_NAME}
-    )
+    context = {
+        "a": found,
+        "cards": [found],
+        "here": request.path,
+        "zone_name": settings.TIME_ZONE_NAME,
+    }
+    return _page(request, "crew/assignment.html", context)
 
 
 @require_POST
