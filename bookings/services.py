@@ -157,7 +157,8 @@ def booking_upsert(
         if money_changed:
             financials.booking = booking
             financials.full_clean(exclude=["booking"])
-            financials.save()
+            # A new booking has no Financials row yet: insert without trying an update first.
+            financials.save(force_insert=created)
         audit_log(
             booking=booking,
             before=before,

@@ -91,21 +91,31 @@ def _event_values(booking: OperationalBooking) -> dict[str, object]:
     }
 
 
-def _apply_plan(*, event: CrewEvent, plan: Sequence[PlannedAssignment], now: datetime) -> bool:
-    """Make the event's active assignments match the plan; returns whether anything changed."""
+def _apply_plan(
+    *, event: CrewEvent, plan: Sequence[PlannedAssignment], now: datetime, new_event: bool = False
+) -> bool:
+    """Make the event's active assignments match the plan; returns whether anything changed.
+
+    `new_event`: the event was just created, so it has no assignments to look up yet.
+    """
     members = {m.code: m for m in CrewMember.objects.filter(code__in=[p.member_code for p in plan])}
-    existing = {a.member.code: a for a in event.assignments.select_related("member")}
+    existing = (
+        {} if new_event else {a.member.code: a for a in event.assignments.select_related("member")}
+    )
+    added: list[Assignment] = []
     changed = False
     for planned in plan:
         shift = planned.shift_minutes or default_shift_minutes(event.duration_minutes)
         assignment = existing.pop(planned.member_code, None)
         if assignment is None:
-            Assignment.objects.create(
-                event=event,
-                member=members[planned.member_code],
-                role=planned.role,
-                call_at=planned.call_at or event.starts_at - CALL_LEAD,
-                shift_minutes=shift,
+            added.append(
+                Assignment(
+                    event=event,
+                    member=members[planned.member_code],
+                    role=planned.role,
+                    call_at=planned.call_at or event.starts_at - CALL_LEAD,
+                    shift_minutes=shift,
+                )
             )
             changed = True
             continue
@@ -128,6 +138,8 @@ def _apply_plan(*, event: CrewEvent, plan: Sequence[PlannedAssignment], now: dat
             assignment.removed_at = now
             assignment.save(update_fields=["removed_at"])
             changed = True
+    if added:
+        Assignment.objects.bulk_create(added)
     return changed
 
 
@@ -163,11 +175,13 @@ def crew_event_sync(
                     # A new day deserves its own day-before reminder.
                     assignment.reminded_day_before_at = None
                     assignment.save(update_fields=["call_at", "reminded_day_before_at"])
-        if plan is not None and _apply_plan(event=event, plan=plan, now=now):
+        if plan is not None and _apply_plan(event=event, plan=plan, now=now, new_event=created):
             changed.add("assignments")
-        if changed and not created:
-            event.version += 1
-        event.save()
+        if not created:
+            # A new event was saved with these values just above.
+            if changed:
+                event.version += 1
+            event.save()
         checklist_changed = checklist_sync(event=event)
         return CrewSyncResult(
             event=event,
@@ -197,6 +211,7 @@ def checklist_sync(*, event: CrewEvent) -> bool:
     """
     templates = list(ChecklistTemplate.objects.filter(active=True))
     changed = False
+    added: list[ChecklistItem] = []
     assignments = event.assignments.filter(removed_at__isnull=True).prefetch_related(
         "checklist_items"
     )
@@ -207,8 +222,13 @@ def checklist_sync(*, event: CrewEvent) -> bool:
             text = render_checklist_text(template, event)
             item = by_template.pop(template.pk, None)
             if item is None:
-                ChecklistItem.objects.create(
-                    assignment=assignment, template=template, text=text, position=template.position
+                added.append(
+                    ChecklistItem(
+                        assignment=assignment,
+                        template=template,
+                        text=text,
+                        position=template.position,
+                    )
                 )
                 changed = True
             elif item.text != text or item.obsolete or item.position != template.position:
@@ -227,6 +247,9 @@ def checklist_sync(*, event: CrewEvent) -> bool:
                 item.obsolete = True
                 item.save(update_fields=["obsolete"])
                 changed = True
+    if added:
+        # One insert for every new item, in the order they were found.
+        ChecklistItem.objects.bulk_create(added)
     return changed
 
 
