@@ -97,6 +97,7 @@ class AssignmentForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["call_at"].help_text = f"In {settings.TIME_ZONE_NAME}."
         if self.instance.pk:
             # Another member is another assignment: remove this row and add one instead.
             member = self.fields["member"]
@@ -173,7 +174,7 @@ EVENT_FIELDS = (
     "title",
     "booking_id",
     "status",
-    "starts_at",
+    "starts_local",
     "duration_minutes",
     "dock_name",
     "dock_address",
@@ -223,6 +224,7 @@ class CrewEventAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
+    # The operator's zone is named wherever a time is shown, the read-only page included.
     @admin.display(description="starts", ordering="starts_at")
     def starts_local(self, obj: CrewEvent) -> str:
         return when_text(obj.starts_at)

@@ -105,6 +105,13 @@ def test_the_event_page_shows_state_progress_and_read_only_booking_fields(staff,
     assert "Add crew event" not in html
 
 
+def test_the_event_page_names_the_operator_zone(staff, event):
+    html = staff.get(change_url(event)).content.decode()
+    # 2030-05-30 16:00 UTC is 9:00 AM in Los Angeles (PDT).
+    assert "9:00 AM PDT" in html
+    assert "In America/Los_Angeles." in html
+
+
 def formset_data(event: CrewEvent, rows: list[dict], deleted: set[str] = frozenset()) -> dict:
     """The inline formset as the browser posts it: existing rows first, then new ones."""
     existing = list(
