@@ -35,9 +35,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
-PG = "postgres://postgres@127.0.0.1:5432"
+PG = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
 DB_NAME = "jada_bench"
-REDIS_URL = "redis://127.0.0.1:6379/14"
+# A Redis database of its own: the benchmark empties it, and a test run sharing it would take
+# (and lose) the benchmark's messages. Tests use JADA_TEST_REDIS_URL (CI: database 15).
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 TOKEN = "bench-token-0123456789abcdefghijklmnopqrstuvwxyz"  # noqa: S105 (a local test token)
 VAR = Path(tempfile.mkdtemp(prefix="jada-bench-"))
 
