@@ -106,6 +106,9 @@ class Assignment(models.Model):
     call_at = models.DateTimeField(help_text="When this member must be at the dock.")
     # A shift may be longer than the charter (prep and clean-up), as in the write-up.
     shift_minutes = models.PositiveIntegerField()
+    # call_at + shift, kept by save(): overlap checks then narrow in the database, with an index,
+    # however many shifts a member has on record.
+    ends_at = models.DateTimeField(editable=False)
     state = models.CharField(
         max_length=10, choices=AssignmentState.choices, default=AssignmentState.PENDING
     )
@@ -127,9 +130,17 @@ class Assignment(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["event", "member"], name="assignment_unique_member"),
         ]
+        indexes = [models.Index(fields=["member", "call_at", "ends_at"])]
 
     def __str__(self) -> str:
         return f"{self.member} as {self.get_role_display()}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.ends_at = self.shift_ends_at
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"call_at", "shift_minutes"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "ends_at"}
+        super().save(*args, **kwargs)
 
     @property
     def shift_ends_at(self) -> datetime:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Q
 from django.urls import reverse
 
 from crew import formatting
@@ -40,10 +40,15 @@ def _span(start: datetime, end: datetime, zone: ZoneInfo) -> str:
     return f"{start:%a %d %b %Y %H:%M} to {end:%a %d %b %H:%M}"
 
 
+# Overlaps listed per event; past this, one line says how many more (a roster pasted twice
+# must not turn one save into a read of every shift on record).
+OVERLAP_LIST_LIMIT = 10
+
+
 def event_overlap_warnings(event: CrewEvent) -> list[str]:
     """Warnings for the event's active assignments whose shifts overlap another event's.
 
-    Shifts are half-open [call_at, call_at + shift): back-to-back shifts do not overlap.
+    Shifts are half-open [call_at, ends_at): back-to-back shifts do not overlap.
     Removed assignments and cancelled events never count.
     """
     if event.status == EventStatus.CANCELLED:
@@ -55,39 +60,35 @@ def event_overlap_warnings(event: CrewEvent) -> list[str]:
     )
     if not mine:
         return []
-    # Bound the candidates by the longest shift on record, so the database does the narrowing.
-    longest = Assignment.objects.aggregate(longest=Max("shift_minutes"))["longest"] or 0
-    earliest = min(a.call_at for a in mine) - timedelta(minutes=longest)
-    latest = max(a.shift_ends_at for a in mine)
-    others = list(
-        Assignment.objects.filter(
-            member__in=[a.member_id for a in mine],
-            removed_at__isnull=True,
-            call_at__lt=latest,
-            call_at__gt=earliest,
-        )
+    clash = Q()
+    for a in mine:
+        clash |= Q(member_id=a.member_id, call_at__lt=a.ends_at, ends_at__gt=a.call_at)
+    others = (
+        Assignment.objects.filter(clash, removed_at__isnull=True)
         .exclude(event=event)
         .exclude(event__status=EventStatus.CANCELLED)
-        .select_related("event")
-        .order_by("call_at", "pk")
+    )
+    rows = list(
+        others.order_by("call_at", "pk").values_list(
+            "member_id", "call_at", "ends_at", "event__title"
+        )[: OVERLAP_LIST_LIMIT + 1]
     )
     zone = operator_zone()
     warnings = []
     for assignment in mine:
-        for other in others:
-            if other.member_id != assignment.member_id:
+        for member_id, call_at, ends_at, title in rows:
+            if member_id != assignment.member_id:
                 continue
-            overlaps = (
-                other.call_at < assignment.shift_ends_at
-                and assignment.call_at < other.shift_ends_at
-            )
-            if overlaps:
+            if call_at < assignment.ends_at and assignment.call_at < ends_at:
                 warnings.append(
                     f"{assignment.member.name} ({assignment.member.code}): shift "
-                    f"{_span(assignment.call_at, assignment.shift_ends_at, zone)} overlaps "
-                    f"{other.event.title} (shift "
-                    f"{_span(other.call_at, other.shift_ends_at, zone)})"
+                    f"{_span(assignment.call_at, assignment.ends_at, zone)} overlaps "
+                    f"{title} (shift {_span(call_at, ends_at, zone)})"
                 )
+    if len(rows) > OVERLAP_LIST_LIMIT:
+        del warnings[OVERLAP_LIST_LIMIT:]
+        more = others.count() - OVERLAP_LIST_LIMIT
+        warnings.append(f"… and {more} more overlapping shift(s) of this crew.")
     return warnings
 
 

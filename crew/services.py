@@ -108,13 +108,16 @@ def _apply_plan(
         shift = planned.shift_minutes or default_shift_minutes(event.duration_minutes)
         assignment = existing.pop(planned.member_code, None)
         if assignment is None:
+            call_at = planned.call_at or event.starts_at - CALL_LEAD
             added.append(
                 Assignment(
                     event=event,
                     member=members[planned.member_code],
                     role=planned.role,
-                    call_at=planned.call_at or event.starts_at - CALL_LEAD,
+                    call_at=call_at,
                     shift_minutes=shift,
+                    # bulk_create skips save(), which keeps ends_at otherwise.
+                    ends_at=call_at + timedelta(minutes=shift),
                 )
             )
             changed = True

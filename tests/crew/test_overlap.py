@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bookings.models import Booking
 from crew.models import Assignment
-from crew.selectors import event_id_for_booking, overlap_warnings
+from crew.selectors import OVERLAP_LIST_LIMIT, event_id_for_booking, overlap_warnings
 from crew.services import PlannedAssignment
 from tests.crew.conftest import charter
 
@@ -95,3 +95,38 @@ def test_it_answers_for_bookings_without_a_crew_event(db):
 def test_event_id_for_booking(event):
     assert Booking.objects.filter(pk=event.booking_id).exists()
     assert event_id_for_booking(event.booking_id) == event.pk
+
+
+def test_a_long_list_of_overlaps_is_capped_with_a_count(event, dock, django_assert_max_num_queries):
+    # The same deckhand pasted onto 13 clashing charters: 10 listed, one line for the rest.
+    for n in range(13):
+        charter(
+            dock,
+            plan=[PlannedAssignment("CREW_002", "deckhand")],
+            external_ref=f"BS-DUP-{n}",
+            starts_at=datetime(2030, 5, 30, 17, n, tzinfo=UTC),
+        )
+    with django_assert_max_num_queries(4):
+        warnings = overlap_warnings(booking_id=event.booking_id)
+    assert len(warnings) == OVERLAP_LIST_LIMIT + 1
+    assert all("Sam Ortiz (CREW_002)" in w for w in warnings[:-1])
+    assert warnings[-1] == "… and 3 more overlapping shift(s) of this crew."
+
+
+def test_moving_a_charter_moves_the_end_of_each_shift(event, dock):
+    deckhand = Assignment.objects.get(event=event, member__code="CREW_001")
+    assert deckhand.ends_at == deckhand.call_at + timedelta(minutes=deckhand.shift_minutes)
+    # CREW_001 is called at 20:00 UTC for the next charter, when today's shift ends.
+    charter(
+        dock,
+        plan=[PlannedAssignment("CREW_001", "deckhand")],
+        external_ref="BS-LATER",
+        starts_at=datetime(2030, 5, 30, 21, 0, tzinfo=UTC),
+    )
+    assert overlap_warnings(booking_id=event.booking_id) == []
+    # Today's charter moves an hour later: the shift's end moves with its call time.
+    charter(dock, starts_at=datetime(2030, 5, 30, 17, 0, tzinfo=UTC))
+    deckhand.refresh_from_db()
+    assert deckhand.ends_at == datetime(2030, 5, 30, 21, 0, tzinfo=UTC)
+    warnings = overlap_warnings(booking_id=event.booking_id)
+    assert [w.split(":")[0] for w in warnings] == ["Dana Cole (CREW_001)"]
