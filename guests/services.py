@@ -188,16 +188,18 @@ def _emails_allowed(booking: OperationalBooking) -> bool:
     )
 
 
-def guest_notify(*, booking_id: int, force: bool = False) -> bool:
+def guest_notify(*, booking_id: int, force: bool = False, published: bool = False) -> bool:
     """Email the guest their page when what it says is news to them; True when one was sent.
 
     One confirmation, then one email per change of what the page says (or of the address), a
     cancellation notice when cancelled. `force` resends the current one (the admin's action).
-    The page is published first, so the link in the email always works.
+    The page is published first, so the link in the email always works; `published` says the
+    caller has just done that (the pipeline's guest stage), sparing a second render.
     """
     if not _emails_allowed(booking_operational(booking_id)):
         return False
-    guest_page_publish(booking_id=booking_id)
+    if not published:
+        guest_page_publish(booking_id=booking_id)
     with transaction.atomic():
         page = _locked_page(booking_id)
         booking = booking_operational(booking_id)

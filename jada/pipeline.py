@@ -327,7 +327,7 @@ def guest_stage(stage: StageRun) -> str:
     """Stage 3: publish the guest page (upload + invalidation when it changed), then the email."""
     booking_id = stage.run.booking_id
     result = guest_page_publish(booking_id=booking_id)
-    emailed = guest_notify(booking_id=booking_id)
+    emailed = guest_notify(booking_id=booking_id, published=True)
     notes = ["page uploaded" if result.uploaded else "page unchanged"]
     if result.invalidation_id:
         notes.append(f"invalidation {result.invalidation_id}")

@@ -46,6 +46,28 @@ def test_the_guest_gets_one_confirmation_with_the_page_and_the_ics(booking):
     assert page.emailed_hash and page.emailed_at
 
 
+def test_a_caller_that_just_published_is_not_published_for_again(booking):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from guests.services import guest_page_publish
+
+    guest_page_publish(booking_id=booking.pk)
+    page_path = GuestPage.objects.get(booking_id=booking.pk).object_name
+    before = page_read(page_path)
+    with CaptureQueriesContext(connection) as ctx:
+        assert guest_notify(booking_id=booking.pk, published=True) is True
+    # No second render: the page's row is read once, for the email's own bookkeeping.
+    reads = [
+        q
+        for q in ctx.captured_queries
+        if q["sql"].startswith("SELECT") and "guests_guestpage" in q["sql"]
+    ]
+    assert len(reads) == 1
+    assert page_read(page_path) == before
+    assert len(mail.outbox) == 1
+
+
 def test_a_second_run_sends_nothing(booking):
     assert guest_notify(booking_id=booking.pk) is True
     assert guest_notify(booking_id=booking.pk) is False
