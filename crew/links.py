@@ -1,9 +1,10 @@
 """Magic links into the crew portal: django-sesame tokens scoped to their purpose and lifetime.
 
-A sign-in link names the moment it stops working (`u`, seconds since the epoch) and its token's
-scope includes that moment, so changing `u` breaks the signature. Token age is further capped
-by `CREW_LINK_MAX_AGE`. Links are never one-time: mail scanners open them, and the confirm page
-only signs in on POST.
+A link names the moment it stops working (`u`, seconds since the epoch) and its token's scope
+includes that moment, so changing `u` breaks the signature. A link in a charter's email works
+until a few days after the charter, however far ahead it was booked; a link asked for with
+"Email me a new link" works for `CREW_LINK_MAX_AGE`. Links are never one-time: mail scanners
+open them, and the confirm page only signs in on POST.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ ANSWER_SCOPE = "crew-answer"
 AFTER_EVENT = timedelta(days=3)
 # ... and for at least this long, even for a charter that is about to start.
 MIN_LIFETIME = timedelta(days=2)
+# No link outlives this, whatever its `u` (the expiry that counts). Charters are booked a season
+# or two ahead, and the day-before reminder brings fresh links anyway.
+LIFETIME_CEILING = timedelta(days=3 * 365)
 
 
 def login_scope(until: int) -> str:
@@ -41,12 +45,12 @@ def link_max_age() -> timedelta:
 
 
 def valid_until_for(event: CrewEvent | None, *, now: datetime | None = None) -> datetime:
-    """How long a link about `event` should work: past its end, capped by CREW_LINK_MAX_AGE."""
+    """How long a link should work: past the end of `event`; CREW_LINK_MAX_AGE without one."""
     now = now or timezone.now()
-    cap = now + link_max_age()
     if event is None:
-        return cap
-    return min(max(event.ends_at + AFTER_EVENT, now + MIN_LIFETIME), cap)
+        return now + link_max_age()
+    until = max(event.ends_at + AFTER_EVENT, now + MIN_LIFETIME)
+    return min(until, now + LIFETIME_CEILING)
 
 
 def safe_next(next_path: str | None) -> str | None:
@@ -80,7 +84,7 @@ def login_user(token: str | None, until: str | None) -> AbstractBaseUser | None:
         return None
     if int(until) <= timezone.now().timestamp():
         return None
-    user = get_user(token, scope=login_scope(int(until)), max_age=link_max_age())
+    user = get_user(token, scope=login_scope(int(until)), max_age=LIFETIME_CEILING)
     if user is None:
         return None
     member = CrewMember.objects.filter(user=user, active=True).first()
@@ -104,5 +108,7 @@ def answer_user(assignment: Assignment, token: str | None, until: str | None) ->
         return False
     if int(until) <= timezone.now().timestamp():
         return False
-    user = get_user(token, scope=answer_scope(assignment.pk, int(until)), max_age=link_max_age())
+    user = get_user(
+        token, scope=answer_scope(assignment.pk, int(until)), max_age=LIFETIME_CEILING
+    )
     return user is not None and user.pk == assignment.member.user_id and assignment.member.active

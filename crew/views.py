@@ -140,8 +140,10 @@ def answer(request: HttpRequest, pk: int) -> HttpResponse:
     token, until = source.get(settings.SESAME_TOKEN_NAME), source.get("u")
     found = selectors.assignment_with_member(pk)
     if found is None or not answer_user(found, token, until):
+        # 404, as every crew URL answers for what is not the asker's: the token is scoped to one
+        # assignment, so an expired, tampered or someone else's link all look alike here.
         return _page(
-            request, "crew/login.html", {"state": "invalid", "form": LinkRequestForm()}, status=403
+            request, "crew/login.html", {"state": "invalid", "form": LinkRequestForm()}, status=404
         )
     context = {"a": found, "t": token, "u": until, "zone_name": settings.TIME_ZONE_NAME}
     if request.method == "GET":

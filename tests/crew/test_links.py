@@ -12,8 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 from sesame.utils import get_token
 
-from crew.links import crew_login_url, valid_until_for
+from crew.links import crew_answer_url, crew_login_url, valid_until_for
 from crew.services import member_links_revoke
+from tests.crew.conftest import charter
 
 
 def params_of(url: str) -> dict[str, str]:
@@ -83,10 +84,10 @@ def invalid(response) -> bool:
 
 
 def test_an_expired_token_gets_the_friendly_page(client, dana):
-    data = params_of(crew_login_url(dana))
     with override_settings(CREW_LINK_MAX_AGE=-10):
-        assert invalid(client.get(reverse("crew-login"), data))
-        assert invalid(client.post(reverse("crew-login"), data))
+        data = params_of(crew_login_url(dana))
+    assert invalid(client.get(reverse("crew-login"), data))
+    assert invalid(client.post(reverse("crew-login"), data))
     assert "_auth_user_id" not in client.session
 
 
@@ -136,12 +137,29 @@ def test_without_a_token_the_page_explains_how_to_get_one(client):
     assert b"Email me a new link" in response.content
 
 
-def test_email_links_last_past_the_charter_but_never_beyond_the_cap(event, settings):
+def test_email_links_last_past_the_charter_however_far_ahead_it_is(event, settings):
     now = datetime(2030, 5, 20, tzinfo=UTC)
     assert valid_until_for(event, now=now) == event.ends_at + timedelta(days=3)
+    # Booked three months ahead: the link still covers the charter. CREW_LINK_MAX_AGE is the
+    # lifetime of links asked for by email, not of links about a charter.
     settings.CREW_LINK_MAX_AGE = 3600
-    assert valid_until_for(event, now=now) == now + timedelta(hours=1)
+    early = event.starts_at - timedelta(days=90)
+    assert valid_until_for(event, now=early) == event.ends_at + timedelta(days=3)
+    assert valid_until_for(None, now=early) == early + timedelta(hours=1)
     # A charter about to start still gets a link that works for a while.
-    settings.CREW_LINK_MAX_AGE = 60 * 60 * 24 * 45
     late = event.ends_at + timedelta(days=10)
     assert valid_until_for(event, now=late) == late + timedelta(days=2)
+
+
+def test_a_link_for_a_charter_months_ahead_works_today(client, dock, roster, templates, settings):
+    settings.CREW_LINK_MAX_AGE = 3600
+    far = charter(dock, external_ref="BS-FAR", starts_at=timezone.now() + timedelta(days=90))
+    assignment = far.assignments.select_related("member", "event").first()
+    url = crew_answer_url(assignment)
+    until = int(params_of(url)["u"])
+    assert until >= (far.ends_at + timedelta(days=3)).timestamp() - 1
+    path = url.split("?", 1)[0].removeprefix(settings.SITE_URL)
+    response = client.post(path, {**params_of(url), "answer": "accept"})
+    assert response.status_code == 200
+    assignment.refresh_from_db()
+    assert assignment.state == "accepted"
