@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from bookings.selectors import OperationalBooking
@@ -511,6 +511,8 @@ def checklist_item_tick(
 LINK_REQUESTS_PER_ADDRESS = 3
 LINK_REQUESTS_PER_CLIENT = 10
 LINK_REQUEST_WINDOW = timedelta(hours=1)
+# pg_advisory_xact_lock key of the link-request limiter (any constant of our own).
+LINK_REQUEST_LOCK = 0x4A41444131
 
 
 def _digest(kind: str, value: str) -> str:
@@ -530,6 +532,11 @@ def link_request(*, email: str, client: str, now: datetime | None = None) -> boo
     email_hash, client_hash = _digest("email", address), _digest("client", client)
     since = now - LINK_REQUEST_WINDOW
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Count-then-insert must not interleave, or requests sent at once all pass the limit.
+            # The lock is the transaction's; requests are few, so one lock for all is enough.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LINK_REQUEST_LOCK])
         LinkRequest.objects.filter(at__lt=now - timedelta(days=1)).delete()
         recent = LinkRequest.objects.filter(at__gte=since)
         if recent.filter(email_hash=email_hash).count() >= LINK_REQUESTS_PER_ADDRESS:
@@ -540,7 +547,12 @@ def link_request(*, email: str, client: str, now: datetime | None = None) -> boo
     member = CrewMember.objects.filter(email__iexact=address, active=True).select_related("user")
     member = member.first()
     if member is not None:
-        emails.link_message(member, now=now).send()
+        try:
+            emails.link_message(member, now=now).send()
+        except Exception:
+            # The answer must not differ for a known address: a mail server that is down shows
+            # in the log, not to whoever asked.
+            logger.exception("sign-in link email to crew member %s failed", member.code)
     return True
 
 

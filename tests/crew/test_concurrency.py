@@ -79,3 +79,33 @@ def test_concurrent_reminder_runs_send_each_reminder_once(dock, roster, template
     results, errors = run_twice_at_once(lambda: reminders_send(now=now))
     assert errors == []
     assert sum(results) == 3 and len(mail.outbox) == 3
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_link_requests_sent_at_once_stay_within_the_limit(roster):
+    if connection.vendor != "postgresql":
+        pytest.skip("the limiter's lock is PostgreSQL's (SQLite serialises writers itself)")
+    from crew.services import LINK_REQUESTS_PER_ADDRESS, link_request
+
+    attempts = 8
+    barrier = threading.Barrier(attempts)
+    results, errors = [], []
+
+    def work(n: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results.append(link_request(email="crew001@crew.example.com", client=f"c{n}"))
+        except Exception as e:  # reported below; a thread cannot fail the test itself
+            errors.append(e)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(attempts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    assert sum(results) == LINK_REQUESTS_PER_ADDRESS
+    assert len(mail.outbox) == LINK_REQUESTS_PER_ADDRESS

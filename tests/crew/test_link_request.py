@@ -100,3 +100,15 @@ def test_behind_the_proxy_the_client_is_the_last_forwarded_address(roster, setti
     # The same client is limited whatever it prepends; another client behind the proxy is not.
     assert via_proxy("x@example.com", "198.51.100.7", spoofed="9.9.9.9").status_code == 429
     assert via_proxy("x@example.com", "198.51.100.8").status_code == 200
+
+
+def test_a_mail_server_that_is_down_does_not_tell_known_from_unknown(roster, settings, caplog):
+    # A real SMTP connection to a closed port: what a known address would trip over.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 2
+    known = ask("crew001@crew.example.com", ip="203.0.113.1")
+    unknown = ask("nobody@example.com", ip="203.0.113.2")
+    assert known.status_code == unknown.status_code == 200
+    assert known.content == unknown.content
+    assert "sign-in link email to crew member CREW_001 failed" in caplog.text
+    assert LinkRequest.objects.count() == 2
