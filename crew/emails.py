@@ -116,7 +116,10 @@ def assignment_message(
     message.attach_alternative(html, "text/html")
     if kind in WITH_ICS:
         ics = invitation_ics(assignment, now=now).decode()
-        message.attach("charter.ics", ics, "text/calendar")
+        # iMIP (RFC 6047): the part's content type repeats the calendar's METHOD, which mail
+        # clients read to offer "accept" or "remove from calendar".
+        method = "CANCEL" if "METHOD:CANCEL" in ics else "REQUEST"
+        message.attach("charter.ics", ics, f"text/calendar; method={method}")
     return message
 
 

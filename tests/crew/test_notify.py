@@ -21,9 +21,15 @@ def by_address(address: str):
     return [m for m in mail.outbox if m.to == [address]]
 
 
+def calendar_part_method(message) -> str | None:
+    """The `method` parameter of the calendar part's Content-Type, as a mail client reads it."""
+    (part,) = [p for p in message.message().walk() if p.get_content_type() == "text/calendar"]
+    return part.get_param("method")
+
+
 def ics_of(message) -> str:
     (name, content, mimetype) = message.attachments[0]
-    assert name.endswith(".ics") and mimetype == "text/calendar"
+    assert name.endswith(".ics") and mimetype.startswith("text/calendar; method=")
     return content
 
 
@@ -51,6 +57,7 @@ def test_each_assigned_member_gets_one_new_charter_email(event):
     assigned = Assignment.objects.get(member__code="CREW_001")
     ics = ics_of(dana)
     assert "METHOD:REQUEST" in ics
+    assert calendar_part_method(dana) == "REQUEST"
     assert f"UID:assignment-{assigned.pk}@jada" in ics
     assert f"SEQUENCE:{event.version}" in ics
     assert "STATUS:CONFIRMED" in ics
@@ -133,6 +140,7 @@ def test_cancelling_the_charter_sends_every_member_one_cancellation(event, dock)
         assert message.subject.startswith("Cancelled:")
         assert "is cancelled" in message.body
         assert "METHOD:CANCEL" in ics_of(message)
+        assert calendar_part_method(message) == "CANCEL"
     assert crew_notify(event_id=event.pk, now=NOW) == 0
 
 

@@ -65,7 +65,7 @@ def outbox(roster) -> dict[str, list]:
 
 
 def ics(message) -> str:
-    return next(body for _, body, kind in message.attachments if kind == "text/calendar")
+    return next(body for _, body, kind in message.attachments if kind.startswith("text/calendar"))
 
 
 @pytest.fixture
