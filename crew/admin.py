@@ -89,6 +89,11 @@ class ChecklistTemplateAdmin(admin.ModelAdmin):
         super().delete_model(request, obj)
         services.checklists_resync()
 
+    def delete_queryset(self, request, queryset):
+        # The changelist's "delete selected" skips delete_model.
+        super().delete_queryset(request, queryset)
+        services.checklists_resync()
+
 
 class AssignmentForm(forms.ModelForm):
     class Meta:

@@ -108,7 +108,5 @@ def answer_user(assignment: Assignment, token: str | None, until: str | None) ->
         return False
     if int(until) <= timezone.now().timestamp():
         return False
-    user = get_user(
-        token, scope=answer_scope(assignment.pk, int(until)), max_age=LIFETIME_CEILING
-    )
+    user = get_user(token, scope=answer_scope(assignment.pk, int(until)), max_age=LIFETIME_CEILING)
     return user is not None and user.pk == assignment.member.user_id and assignment.member.active

@@ -78,6 +78,17 @@ def test_templates_are_editable(staff, templates):
     assert ChecklistTemplate.objects.filter(text="Coil lines").exists()
 
 
+def test_deleting_templates_in_bulk_updates_upcoming_checklists(staff, event):
+    fuel = ChecklistTemplate.objects.get(text="Check fuel")
+    response = staff.post(
+        reverse("admin:crew_checklisttemplate_changelist"),
+        {"action": "delete_selected", "_selected_action": [fuel.pk], "post": "yes"},
+    )
+    assert response.status_code == 302
+    live = event.assignments.get(member__code="CAP_001").checklist_items.filter(obsolete=False)
+    assert "Check fuel" not in {item.text for item in live}
+
+
 def test_the_event_list_shows_answers_and_checklist_progress(staff, event, roster):
     dana = Assignment.objects.get(event=event, member__code="CREW_001")
     dana.state = AssignmentState.ACCEPTED

@@ -88,6 +88,18 @@ def test_a_change_sends_a_changed_email_naming_what_changed(event, dock):
     assert crew_notify(event_id=event.pk, now=NOW) == 0
 
 
+def test_a_new_map_link_is_news_to_crew(event, dock):
+    crew_notify(event_id=event.pk, now=NOW)
+    mail.outbox.clear()
+    dock.map_url = "https://maps.example.com/?q=Gate+C"
+    dock.save()
+    moved = charter(dock)
+    assert moved.version == event.version + 1
+    assert crew_notify(event_id=event.pk, now=NOW) == 3
+    (dana,) = by_address("crew001@crew.example.com")
+    assert "Map: https://maps.example.com/?q=Gate+C" in dana.body
+
+
 def test_a_guest_count_change_is_named(event, dock):
     crew_notify(event_id=event.pk, now=NOW)
     mail.outbox.clear()
