@@ -38,14 +38,16 @@ def page_paths(page: GuestPage) -> tuple[str, str]:
     return page.path, f"/{page.object_name}"
 
 
-def caller_reference(changes: Iterable[tuple[int, str, str]]) -> str:
+def caller_reference(changes: Iterable[tuple[int, str, str]], *, once: str = "") -> str:
     """Deterministic reference from (page id, hash replaced, new content hash) of each page.
 
     A retried task sends the same reference, so CloudFront answers with the invalidation it
     already made. The replaced hash is in it so that a page going back to an earlier version
-    (A → B → A) is still invalidated.
+    (A → B → A) is still invalidated. `once` makes a reference of its own for a forced re-send.
     """
     changes = sorted(changes)
+    if once:
+        return f"guest-pages-forced-{len(changes)}-{once}"
     if len(changes) == 1:
         page_id, old, new = changes[0]
         return f"guest-page-{page_id}-{old[:16] or 'new'}-{new}"

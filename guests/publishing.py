@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -54,8 +55,13 @@ def pages_invalidate(changes: Sequence[tuple[GuestPage, str]]) -> tuple[str | No
     if not changes or not cloudfront.enabled():
         return None, 0
     paths = [path for page, _ in changes for path in cloudfront.page_paths(page)]
+    # A forced re-send of bytes already published (the admin's "re-publish", `--all`) is asked
+    # for because the cache is wrong: its reference must be new, or CloudFront would answer
+    # with the earlier invalidation and clear nothing. Changed pages keep the deterministic one.
+    forced = any(page.published_hash == content_hash for page, content_hash in changes)
     reference = cloudfront.caller_reference(
-        (page.pk, page.published_hash, content_hash) for page, content_hash in changes
+        ((page.pk, page.published_hash, content_hash) for page, content_hash in changes),
+        once=uuid.uuid4().hex if forced else "",
     )
     return cloudfront.invalidate(paths, reference=reference), len(paths)
 

@@ -217,3 +217,22 @@ def test_a_failed_bulk_upload_records_nothing(
 
     assert not GuestPage.objects.exclude(published_hash="").exists()
     assert [r for r in moto_requests if r.service == "cloudfront"] == []
+
+
+def test_a_forced_re_send_of_unchanged_pages_gets_a_reference_of_its_own(
+    dock, roster, templates, stubbed_cloudfront
+):
+    # Retries of a change share a reference; a forced re-send exists to clear a wrong cache,
+    # so CloudFront must not answer it with an earlier invalidation.
+    stubber, calls = stubbed_cloudfront
+    for n in range(5):
+        stubber.add_response("create_invalidation", created("x", f"I{n}"))
+    [booking_id] = make_bookings(dock, 1)
+    guest_pages_publish_bulk()
+    guest_pages_publish_bulk(changed_only=False)
+    guest_pages_publish_bulk(changed_only=False)
+    guest_page_publish(booking_id=booking_id, force=True)
+    guest_page_publish(booking_id=booking_id, force=True)
+    first, *forced = references(calls)
+    assert len(forced) == 4 and len(set(forced)) == 4
+    assert first not in forced
