@@ -5,6 +5,7 @@ from __future__ import annotations
 import mimetypes
 from functools import cached_property
 
+from botocore.exceptions import ClientError
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
 from storages.backends.s3 import S3Storage
@@ -52,7 +53,17 @@ def page_write(name: str, body: bytes) -> None:
         raise RuntimeError(f"guest page storage saved {name!r} as {saved!r}; enable overwriting")
 
 
+# What S3 answers for a key it does not have: 404, or 403 when the reader may not list the
+# bucket (the least privilege production grants), which hides whether the key exists.
+S3_MISSING = frozenset({"404", "403", "NoSuchKey", "AccessDenied"})
+
+
 def page_read(name: str) -> bytes:
     """The stored bytes (raises FileNotFoundError when there is no such object)."""
-    with guest_storage().open(name, "rb") as f:
-        return f.read()
+    try:
+        with guest_storage().open(name, "rb") as f:
+            return f.read()
+    except ClientError as e:
+        if e.response.get("Error", {}).get("Code") in S3_MISSING:
+            raise FileNotFoundError(name) from e
+        raise

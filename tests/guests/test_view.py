@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import http.server
+import threading
+
 import html5lib
 import pytest
 from django.urls import reverse
@@ -110,3 +113,62 @@ def test_it_only_answers_get_and_head(client, booking):
     page = GuestPage.objects.get(booking_id=booking.pk)
     assert client.head(page.path).status_code == 200
     assert client.post(page.path).status_code == 405
+
+
+def test_an_unknown_id_on_s3_is_the_same_404(client, booking, s3_guest_storage):
+    guest_page_publish(booking_id=booking.pk)
+    response = client.get("/g/ZZZZZZZZZZZZ")
+    assert response.status_code == 404
+    assert b"Page not found" in response.content
+    assert b"Jordan" not in response.content and b"NoSuchKey" not in response.content
+
+
+@pytest.fixture
+def s3_that_denies(settings, monkeypatch):
+    """An S3 endpoint answering every request 403 AccessDenied, as S3 does for a missing key
+    when the reader may not list the bucket."""
+    from guests.storage import STORAGE_ALIAS
+    from jada.settings import guest_pages_storage
+    from tests.aws import FAKE_AWS_ENV
+
+    for name, value in FAKE_AWS_ENV.items():
+        monkeypatch.setenv(name, value)
+
+    body = (
+        b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code>'
+        b"<Message>Access Denied</Message></Error>"
+    )
+
+    class Deny(http.server.BaseHTTPRequestHandler):
+        def _deny(self) -> None:
+            self.send_response(403)
+            self.send_header("Content-Type", "application/xml")
+            self.send_header("Content-Length", str(0 if self.command == "HEAD" else len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        do_GET = do_HEAD = do_PUT = _deny
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Deny)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    endpoint = f"http://127.0.0.1:{server.server_address[1]}"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        STORAGE_ALIAS: guest_pages_storage(
+            bucket="guest-pages", endpoint_url=endpoint, region_name="us-east-1"
+        ),
+    }
+    yield endpoint
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_key_s3_will_not_admit_to_is_a_404_not_a_500(client, booking, s3_that_denies):
+    response = client.get("/g/ZZZZZZZZZZZZ")
+    assert response.status_code == 404
+    assert b"Page not found" in response.content
