@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 
 from bookings.money import settle
@@ -25,10 +25,20 @@ class Status(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+DIRECTIONS_MAX_LENGTH = 600
+
+
 class Dock(models.Model):
     name = models.CharField(max_length=120, unique=True)
     address = models.CharField(max_length=255, blank=True)
-    directions = models.TextField(blank=True, help_text="Shown to guests and crew.")
+    # Bounded so the guest page stays within 14 KB (one round trip) with every field at its
+    # longest, in any script (tests/guests/test_render.py).
+    directions = models.TextField(
+        blank=True,
+        max_length=DIRECTIONS_MAX_LENGTH,
+        validators=[MaxLengthValidator(DIRECTIONS_MAX_LENGTH)],
+        help_text="Shown to guests and crew.",
+    )
     map_url = models.URLField(blank=True)
 
     class Meta:

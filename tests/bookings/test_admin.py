@@ -14,7 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from bookings.models import AuditEntry, Booking, Dock, Financials, Status
+from bookings.models import DIRECTIONS_MAX_LENGTH, AuditEntry, Booking, Dock, Financials, Status
 from bookings.selectors import operator_zone
 from bookings.services import booking_upsert
 from crew.models import Assignment, CrewEvent, CrewMember
@@ -613,6 +613,18 @@ def test_docks_are_managed_in_the_admin(client, bob, dock):
     )
     assert response.status_code == 302
     assert Dock.objects.filter(name="Shelter Island Dock", directions="Gate 4").exists()
+
+
+def test_directions_longer_than_the_guest_page_allows_are_refused(client, bob):
+    client.force_login(bob)
+    fields = {"name": "Long Dock", "address": "", "map_url": ""}
+    response = client.post(
+        reverse("admin:bookings_dock_add"),
+        {**fields, "directions": "x" * (DIRECTIONS_MAX_LENGTH + 1)},
+    )
+    assert response.status_code == 200
+    assert "Ensure this value has at most 600 characters" in response.content.decode()
+    assert not Dock.objects.filter(name="Long Dock").exists()
 
 
 def test_crew_fill_counts_accepted_over_active_assignments(dock, roster, templates):

@@ -11,6 +11,7 @@ import html5lib
 import pytest
 from icalendar import Calendar
 
+from bookings.models import Booking, Dock
 from bookings.selectors import booking_operational
 from bookings.services import booking_upsert
 from guests.models import GuestPage
@@ -31,6 +32,29 @@ def ics_of(html: str) -> bytes:
     match = re.search(r'href="data:text/calendar;charset=utf-8,([^"]+)"', html)
     assert match, "the page links its calendar entry as a data: URI"
     return unquote(match.group(1).replace("&#x27;", "'")).encode()
+
+
+def test_it_stays_within_14_kb_with_every_field_at_its_longest():
+    # Two-byte characters cost the most: twice in the page, percent-encoded in its calendar link.
+    def longest(field: str, model) -> str:
+        return "é" * model._meta.get_field(field).max_length
+
+    facts = GuestFacts(
+        guest_name=longest("guest_name", Booking),
+        guest_count=Booking._meta.get_field("guest_count").validators[-1].limit_value,
+        starts_at=datetime(2030, 12, 31, 23, 59, tzinfo=UTC),
+        duration_minutes=24 * 60,
+        dock_name=longest("name", Dock),
+        dock_address=longest("address", Dock),
+        dock_directions=longest("directions", Dock),
+        dock_map_url="https://maps.example.com/?q=" + "a" * 172,
+        cancelled=False,
+        source_label="Other marketplace",
+        reference="R" * Booking._meta.get_field("external_ref").max_length,
+    )
+    page = GuestPage(booking_id=1, session_id="A" * 32, revision=999)
+    rendered = render_page(page, facts)
+    assert len(rendered.html) <= 14 * 1024, len(rendered.html)
 
 
 def test_it_is_valid_html5(booking):
