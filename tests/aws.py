@@ -19,7 +19,7 @@ import logging
 import re
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from threading import Lock
 
@@ -47,6 +47,7 @@ class MotoRequest:
     method: str
     path: str
     service: str  # from the SigV4 credential scope: "s3", "cloudfront", ...
+    headers: dict[str, str] = field(default_factory=dict, compare=False)  # lower-case names
 
 
 class _RequestLog:
@@ -62,9 +63,14 @@ class _RequestLog:
         if not path.startswith("/moto-api"):
             match = _SERVICE.search(environ.get("HTTP_AUTHORIZATION", ""))
             with self._lock:
-                self.requests.append(
-                    MotoRequest(environ["REQUEST_METHOD"], path, match.group(1) if match else "")
-                )
+                # WSGI keeps two headers outside HTTP_*.
+                headers = {
+                    key.removeprefix("HTTP_").replace("_", "-").lower(): value
+                    for key, value in environ.items()
+                    if key.startswith("HTTP_") or key in ("CONTENT_TYPE", "CONTENT_LENGTH")
+                }
+                service = match.group(1) if match else ""
+                self.requests.append(MotoRequest(environ["REQUEST_METHOD"], path, service, headers))
         return self.app(environ, start_response)
 
 

@@ -22,6 +22,15 @@ def invalidation_calls(requests):
     return [r for r in requests if r.service == "cloudfront" and r.method == "POST"]
 
 
+def assert_fit_for_a_page_that_changes(cache_control: str) -> None:
+    """Caches may keep the page minutes at most, and must ask again after that."""
+    directives = {d.strip().split("=")[0]: d.strip() for d in cache_control.split(",")}
+    assert "immutable" not in directives and "no-cache" not in directives
+    max_age = int(directives["max-age"].split("=")[1])
+    assert 0 < max_age <= 300
+    assert "must-revalidate" in directives
+
+
 def test_it_uploads_the_page_with_its_headers(booking, s3_guest_storage):
     result = guest_page_publish(booking_id=booking.pk)
     page = GuestPage.objects.get(booking_id=booking.pk)
@@ -32,15 +41,20 @@ def test_it_uploads_the_page_with_its_headers(booking, s3_guest_storage):
     body = obj["Body"].read()
     assert obj["ContentType"] == "text/html; charset=utf-8"
     assert obj["CacheControl"] == settings.GUEST_PAGES_CACHE_CONTROL
+    assert_fit_for_a_page_that_changes(obj["CacheControl"])
     assert b"Sheraton Hotel Dock" in body
     assert result.uploaded
     assert result.content_hash == page.content_hash == page.published_hash
     assert page.state == PageState.PUBLISHED and page.published_at is not None
 
 
-def test_it_sets_no_acl(booking, s3_guest_storage):
+def test_it_sets_no_acl(booking, s3_guest_storage, moto_requests):
     guest_page_publish(booking_id=booking.pk)
     page = GuestPage.objects.get(booking_id=booking.pk)
+    # Buckets with ACLs disabled (the default) refuse any upload that names one, even "private".
+    [put] = [r for r in moto_requests if r.service == "s3" and r.method == "PUT"]
+    assert put.headers.get("content-type") == "text/html; charset=utf-8"
+    assert not any(name.startswith("x-amz-grant") or name == "x-amz-acl" for name in put.headers)
     acl = s3_guest_storage.s3().get_object_acl(Bucket=s3_guest_storage.bucket, Key=page.object_name)
     # Only the owner's grant: nothing public, nothing sent by the upload.
     assert [g["Permission"] for g in acl["Grants"]] == ["FULL_CONTROL"]

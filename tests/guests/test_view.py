@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from guests.models import GuestPage
 from guests.services import guest_page_publish
+from tests.guests.test_export_s3 import assert_fit_for_a_page_that_changes
 
 
 def test_the_default_storage_is_the_file_system(booking, guest_pages_in_tmp):
@@ -31,6 +32,7 @@ def test_it_serves_the_exported_file(client, booking, guest_pages_in_tmp):
     assert response["X-Robots-Tag"] == "noindex, nofollow"
     assert response.content == (guest_pages_in_tmp / page.object_name).read_bytes()
     assert page.path == f"/g/{page.session_id}"
+    assert_fit_for_a_page_that_changes(response["Cache-Control"])
 
 
 def test_it_serves_the_s3_object(client, booking, s3_guest_storage):

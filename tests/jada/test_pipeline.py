@@ -584,3 +584,24 @@ def test_retry_failed_requeues_the_failed_stages_of_a_booking(
     assert mail.outbox == []  # and the run's summary had gone out already
     assert states(other)["crew_notify"] == "failed"
     assert pipeline.retry_failed(booking.pk) == 0
+
+
+def test_backoffs_are_jittered_so_a_burst_of_retries_spreads_out():
+    # Equal jitter: each wait is drawn from [half, all] of 10·2^n s; a burst must not retry as one.
+    for retry in range(pipeline.task_retries()):
+        full = 10 * 2**retry
+        waits = {round(pipeline.task_backoff(retry), 3) for _ in range(50)}
+        assert len(waits) > 1
+        assert all(full / 2 <= wait <= full for wait in waits)
+    sweeps = {round(pipeline.sweep_backoff(12), 1) for _ in range(50)}
+    assert len(sweeps) > 1 and all(15 * 60 <= s <= 30 * 60 for s in sweeps)
+
+
+def test_stage_messages_are_acknowledged_only_once_a_stage_has_run():
+    # A worker that dies mid-stage leaves its message to be redelivered, not lost.
+    from jada import tasks
+
+    stage_tasks = [tasks.crew_notify_stage, tasks.guest_publish_stage, tasks.summary_stage]
+    assert all(task.acks_late for task in [*stage_tasks, tasks.resume_pipelines])
+    assert celery_app.conf.task_reject_on_worker_lost is True
+    assert celery_app.conf.worker_prefetch_multiplier == 1

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -40,6 +41,7 @@ class Receiver:
     url: str
     statuses: list[int]
     requests: list[dict] = field(default_factory=list)
+    delay: float = 0.0  # seconds before answering
 
 
 @pytest.fixture
@@ -50,6 +52,7 @@ def receiver() -> Iterator[Receiver]:
         def do_POST(self):
             body = self.rfile.read(int(self.headers["Content-Length"]))
             state.requests.append({"headers": dict(self.headers), "body": body})
+            time.sleep(state.delay)
             status = state.statuses.pop(0) if state.statuses else 200
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -222,6 +225,22 @@ def test_an_unreachable_webhook_is_a_transient_failure(
     stage = StageRun.objects.get(run__booking=booking, stage=Stage.SUMMARY)
     assert stage.state == "failed" and stage.last_error.startswith("ConnectionError")
     assert stage.next_attempt_at is not None
+
+
+def test_a_receiver_that_hangs_is_given_up_on_and_retried(
+    dock, roster, templates, settings, receiver, monkeypatch, django_capture_on_commit_callbacks
+):
+    # Without a timeout a stuck receiver would hold a worker thread for good.
+    monkeypatch.setattr("jada.summary.WEBHOOK_TIMEOUT", 0.3)
+    settings.SUMMARY_WEBHOOK_URL = receiver.url
+    settings.SUMMARY_WEBHOOK_SECRET = SECRET
+    receiver.delay = 2
+    with django_capture_on_commit_callbacks(execute=True):
+        booking = create(dock)
+    stage = StageRun.objects.get(run__booking=booking, stage=Stage.SUMMARY)
+    assert stage.state == "failed" and stage.last_error.startswith("ReadTimeout")
+    assert stage.next_attempt_at is not None
+    assert len(summaries()) == 1
 
 
 def test_no_webhook_is_posted_unsigned(
