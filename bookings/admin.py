@@ -286,7 +286,7 @@ class BookingAdmin(admin.ModelAdmin):
             (
                 (
                     local(e.at),
-                    e.actor.get_username() if e.actor else "—",
+                    e.actor.get_username() if e.actor else e.by_name or "—",
                     e.via,
                     e.action,
                     format_changes(e),
@@ -425,10 +425,10 @@ class BookingAdmin(admin.ModelAdmin):
 class AuditEntryAdmin(admin.ModelAdmin):
     """The money and status log: read-only, and only for those who may see money."""
 
-    list_display = ("at_local", "booking", "actor", "via", "action", "changes_display")
+    list_display = ("at_local", "booking", "who", "via", "action", "changes_display")
     list_filter = ("via", "action", "touches_money")
     list_select_related = ("booking", "actor")
-    fields = ("at_local", "booking", "actor", "via", "action", "changes_display")
+    fields = ("at_local", "booking", "who", "via", "action", "changes_display")
     readonly_fields = fields
     ordering = ("-at", "-pk")
 
@@ -452,6 +452,10 @@ class AuditEntryAdmin(admin.ModelAdmin):
         return local(entry.at)
 
     @admin.display(description="before → after")
+    @admin.display(description="who")
+    def who(self, entry: AuditEntry) -> str:
+        return entry.actor.get_username() if entry.actor else entry.by_name or "—"
+
     def changes_display(self, entry: AuditEntry) -> str:
         return format_changes(entry)
 

@@ -146,6 +146,8 @@ class AuditEntry(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     via = models.CharField(max_length=20)  # admin, api, csv, demo
+    # Who, when it was no signed-in user: the API token's name, the imported file.
+    by_name = models.CharField(max_length=200, blank=True)
     action = models.CharField(max_length=20)  # created, changed
     # {field: [before, after]}; money values as strings so Decimal survives JSON.
     changes = models.JSONField(default=dict)

@@ -78,6 +78,7 @@ def audit_log(
     by: AbstractBaseUser | None,
     via: str,
     action: str,
+    by_name: str = "",
 ) -> AuditEntry | None:
     """Record money and status changes; nothing is recorded when nothing audited changed."""
     changes = {
@@ -91,6 +92,7 @@ def audit_log(
         booking=booking,
         actor=by if by is not None and by.is_authenticated else None,
         via=via,
+        by_name=by_name[:200],
         action=action,
         changes=changes,
         touches_money=any(name in MONEY_FIELDS for name in changes),
@@ -112,6 +114,7 @@ def booking_upsert(
     data: BookingData,
     by: AbstractBaseUser | None = None,
     via: str,
+    by_name: str = "",
     start_pipeline: bool = True,
 ) -> UpsertResult:
     """Create or update the booking keyed on (source, external_ref) with its Financials.
@@ -165,6 +168,7 @@ def booking_upsert(
             after=after,
             by=by,
             via=via,
+            by_name=by_name,
             action="created" if created else "changed",
         )
         result = UpsertResult(

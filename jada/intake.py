@@ -282,10 +282,14 @@ def _model_errors(error: ValidationError) -> Errors:
     }
 
 
-def _save(valid: ValidIntake, *, by: AbstractBaseUser | None, via: str) -> IntakeResult:
+def _save(
+    valid: ValidIntake, *, by: AbstractBaseUser | None, via: str, by_name: str
+) -> IntakeResult:
     with transaction.atomic():
         try:
-            upsert = booking_upsert(data=valid.data, by=by, via=via, start_pipeline=False)
+            upsert = booking_upsert(
+                data=valid.data, by=by, via=via, by_name=by_name, start_pipeline=False
+            )
         except ValidationError as e:
             raise IntakeRejected(_model_errors(e)) from e
         booking = upsert.booking
@@ -311,7 +315,9 @@ def _save(valid: ValidIntake, *, by: AbstractBaseUser | None, via: str) -> Intak
         )
 
 
-def booking_intake(*, payload: Any, by: AbstractBaseUser | None = None, via: str) -> IntakeResult:
+def booking_intake(
+    *, payload: Any, by: AbstractBaseUser | None = None, via: str, by_name: str = ""
+) -> IntakeResult:
     """Validate `payload` and upsert its booking on (source, external_ref), all or nothing.
 
     Raises IntakeRejected with field-by-field errors; nothing is written then. The same data
@@ -320,7 +326,7 @@ def booking_intake(*, payload: Any, by: AbstractBaseUser | None = None, via: str
     valid = intake_validate(payload)
     for attempt in range(SAVE_ATTEMPTS):
         try:
-            return _save(valid, by=by, via=via)
+            return _save(valid, by=by, via=via, by_name=by_name)
         except IntegrityError:
             # Two requests raced to create the same booking and the unique constraint stopped
             # one; it lost nothing (its transaction rolled back) and now finds the row.

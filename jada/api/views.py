@@ -86,11 +86,12 @@ def bookings(request: HttpRequest) -> JsonResponse:
     """POST /api/bookings: upsert on (source, external_ref); 201 created, 200 existed."""
     if request.method != "POST":
         return _not_allowed(["POST"])
-    if authenticate(request) is None:
+    token = authenticate(request)
+    if token is None:
         return _unauthorized()
     try:
         payload = load_json(_body(request))
-        result = booking_intake(payload=payload, via="api")
+        result = booking_intake(payload=payload, via="api", by_name=f"API token {token.name}")
     except IntakeRejected as e:
         return _errors(400, e.errors)
     return _json(

@@ -28,6 +28,22 @@ def test_alice_reads_the_audit_log(client, alice, dock, roster, templates):
     assert "7319.27 → 7400.00" in page and "alice" in page
 
 
+def test_changes_without_a_signed_in_user_name_what_made_them(
+    client, alice, dock, roster, templates
+):
+    booking = canary_booking(dock)
+    data = booking_data(
+        dock,
+        **{**CANARY, "external_ref": booking.external_ref, "gross_revenue": Decimal("7400.00")},
+    )
+    booking_upsert(data=data, via="api", by_name="API token dashboard-sync")
+    client.force_login(alice)
+    page = client.get(reverse("admin:bookings_auditentry_changelist")).content.decode()
+    assert "API token dashboard-sync" in page
+    page = client.get(reverse("admin:bookings_booking_change", args=[booking.pk])).content.decode()
+    assert "<td>API token dashboard-sync</td>" in page
+
+
 def test_the_audit_log_is_read_only(client, alice, dock, roster, templates):
     canary_booking(dock)
     entry = AuditEntry.objects.get()

@@ -144,7 +144,8 @@ def test_the_amounts_and_times_are_exactly_the_apis(tmp_path, ready):
     assert str(booking.financials.fee) == "151.34"
     assert str(booking.financials.net_revenue) == "289.41"
     assert booking.starts_at.isoformat() == "2030-05-30T16:00:00+00:00"
-    assert booking.audit_entries.get().via == "csv"
+    entry = booking.audit_entries.get()
+    assert (entry.via, entry.by_name) == ("csv", "CSV import export.csv")
 
 
 def test_a_rejected_row_writes_nothing(tmp_path, ready):

@@ -178,6 +178,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, file: str, dry_run: bool, **options: Any) -> None:
         header, rows = self.read(file)
+        self.by_name = f"CSV import {Path(file).name}"  # the audit log's "who"
         known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS)
         ignored = [c for c in header if c not in known]
         if ignored:
@@ -226,7 +227,9 @@ class Command(BaseCommand):
             counts["rejected"] += 1
             return f"row {row.number}: rejected {ref}: more cells than header columns"
         try:
-            result = booking_intake(payload=row_payload(row.values, columns), via="csv")
+            result = booking_intake(
+                payload=row_payload(row.values, columns), via="csv", by_name=self.by_name
+            )
         except IntakeRejected as e:
             counts["rejected"] += 1
             return f"row {row.number}: rejected {ref}: {describe(e.errors)}"
