@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import environ
@@ -30,7 +31,8 @@ def _read(name: str, cast, default):
     raw = os.environ[name]
     try:
         return cast(raw)
-    except (ValueError, TypeError, KeyError) as e:
+    except (ValueError, TypeError, KeyError, ImproperlyConfigured) as e:
+        # django-environ raises ImproperlyConfigured itself, without the variable's name.
         raise ImproperlyConfigured(f"{name}: malformed value {raw!r} ({e})") from e
 
 
@@ -49,8 +51,9 @@ def _list(raw: str) -> list[str]:
 
 def _url(raw: str) -> str:
     raw = raw.strip().rstrip("/")
-    if not raw.startswith(("http://", "https://")):
-        raise ValueError("expected an absolute http(s) URL")
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("expected an absolute http(s) URL with a host")
     return raw
 
 
@@ -63,9 +66,16 @@ def _zone(raw: str) -> str:
 
 
 def _db(raw: str) -> dict:
-    if "://" not in raw:
+    if "://" not in raw or raw.split("://", 1)[0] not in environ.Env.DB_SCHEMES:
         raise ValueError("expected a URL such as postgres://user@host:5432/name")
     return env.db_url_config(raw)
+
+
+def _log_level(raw: str) -> str:
+    level = raw.strip().upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ValueError("expected DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    return level
 
 
 def _email(raw: str) -> dict:
@@ -313,7 +323,7 @@ LOGGING = {
         }
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": _read("LOG_LEVEL", str, "INFO")},
+    "root": {"handlers": ["console"], "level": _read("LOG_LEVEL", _log_level, "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 

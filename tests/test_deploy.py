@@ -96,6 +96,28 @@ def test_check_deploy_is_clean_with_the_documented_production_env(tmp_path):
     ]
 
 
+def test_with_nothing_set_it_runs_on_the_embedded_defaults(tmp_path):
+    # `make run` on a fresh machine: no service needed.
+    env = clean_env(tmp_path, {})
+    probe = run(
+        env,
+        sys.executable,
+        "-c",
+        "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'jada.settings');"
+        "django.setup(); from django.conf import settings as s;"
+        "print(s.DEBUG, s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER,"
+        " s.STORAGES['guest_pages']['BACKEND'], s.EMAIL_BACKEND)",
+    )
+    assert probe.returncode == 0, probe.stderr
+    assert probe.stdout.split() == [
+        "True",
+        "django.db.backends.sqlite3",
+        "True",
+        "django.core.files.storage.FileSystemStorage",
+        "django.core.mail.backends.console.EmailBackend",
+    ]
+
+
 def test_the_procfile_starts_web_worker_and_beat():
     processes = dict(line.split(":", 1) for line in PROCFILE.splitlines() if ":" in line)
     assert processes["web"].split()[:2] == ["gunicorn", "jada.wsgi"]

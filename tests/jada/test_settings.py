@@ -80,6 +80,11 @@ def test_a_secret_key_may_come_from_a_file(tmp_path):
         ("SITE_URL", "ftp://x"),
         ("SECURE_HSTS_SECONDS", "a year"),
         ("EMAIL_URL", "smtp-server"),
+        ("EMAIL_URL", "foo://x"),
+        ("DATABASE_URL", "foo://x"),
+        ("LOG_LEVEL", "LOUD"),
+        ("SITE_URL", "http://"),
+        ("GUEST_SITE_URL", "https:///g"),
     ],
 )
 def test_a_malformed_value_names_its_variable(tmp_path, name, value):
