@@ -418,6 +418,19 @@ def test_a_body_over_64_kb_is_rejected(client, token, ready):
     assert row_counts() == before
 
 
+@pytest.mark.parametrize(("size", "status"), [(64 * 1024, 201), (64 * 1024 + 1, 400)])
+def test_the_limit_is_exactly_64_kb(client, token, ready, size, status):
+    # A valid booking padded with JSON whitespace to the byte.
+    body = json.dumps(write_up()).encode()
+    body += b" " * (size - len(body))
+    before = row_counts()
+    response = post(client, body, token=token, raw=True)
+    assert response.status_code == status
+    if status == 400:
+        assert list(response.json()["errors"]) == ["body"]
+        assert row_counts() == before
+
+
 def test_a_body_just_under_the_limit_is_read(client, token, ready):
     # Over the notes limit but under 64 KB: the JSON is parsed and the field is blamed.
     response = post(client, write_up(notes="x" * 60_000), token=token)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import jsonschema
+import openapi_spec_validator
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
@@ -68,6 +69,7 @@ def test_the_document_is_served_and_is_openapi_3(client):
     assert response.status_code == 200
     doc = response.json()
     assert doc["openapi"].startswith("3.")
+    openapi_spec_validator.validate(doc)  # raises on anything OpenAPI 3 does not allow
     assert set(doc["paths"]) == {"/api/bookings", "/api/bookings/{id}", "/api/openapi.json"}
     assert doc["components"]["securitySchemes"]["DashboardToken"] == {
         "type": "apiKey",
