@@ -198,8 +198,8 @@ class CrewEventAdmin(admin.ModelAdmin):
     search_fields = ("title",)
     date_hierarchy = "starts_at"
     inlines = [AssignmentInline]
-    fields = (*EVENT_FIELDS, "overlaps", "removed")
-    readonly_fields = (*EVENT_FIELDS, "overlaps", "removed")
+    fields = (*EVENT_FIELDS, "ticked", "overlaps", "removed")
+    readonly_fields = (*EVENT_FIELDS, "ticked", "overlaps", "removed")
 
     def get_queryset(self, request):
         active = Q(assignments__removed_at__isnull=True)
@@ -241,6 +241,29 @@ class CrewEventAdmin(admin.ModelAdmin):
     @admin.display(description="checklist")
     def checklist_fill(self, obj: CrewEvent) -> str:
         return f"{obj.items_done}/{obj.items_total}"
+
+    @admin.display(description="checklist ticks")
+    def ticked(self, obj: CrewEvent) -> str:
+        """Who ticked what, and when: the operator's view of stage 4 on the dock."""
+        items = selectors.event_ticks(obj) if obj.pk else []
+        if not items:
+            return "none yet"
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li>{} ({}): {}, {}</li>",
+                (
+                    (
+                        i.assignment.member.name,
+                        i.assignment.member.code,
+                        i.text,
+                        when_text(i.done_at),
+                    )
+                    for i in items
+                ),
+            ),
+        )
 
     @admin.display(description="overlap warnings")
     def overlaps(self, obj: CrewEvent) -> str:

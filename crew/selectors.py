@@ -288,6 +288,20 @@ def feed_assignments(member: CrewMember) -> list[Assignment]:
     )
 
 
+def event_ticks(event: CrewEvent) -> list[ChecklistItem]:
+    """The event's ticked live checklist items with their members, in the order ticked."""
+    return list(
+        ChecklistItem.objects.filter(
+            assignment__event=event,
+            assignment__removed_at__isnull=True,
+            obsolete=False,
+            done_at__isnull=False,
+        )
+        .select_related("assignment__member")
+        .order_by("done_at", "pk")
+    )
+
+
 def event_progress(event: CrewEvent) -> dict[int, str]:
     """Assignment id → "done/total" of its live checklist items, in one query."""
     rows = (

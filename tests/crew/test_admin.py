@@ -116,6 +116,19 @@ def test_the_event_page_shows_state_progress_and_read_only_booking_fields(staff,
     assert "Add crew event" not in html
 
 
+def test_the_event_page_shows_who_ticked_what_and_when(staff, event, roster):
+    from datetime import UTC, datetime
+
+    assert "none yet" in staff.get(change_url(event)).content.decode()
+    dana = Assignment.objects.get(event=event, member__code="CREW_001")
+    item = dana.checklist_items.get(text="Brief 4 guests")
+    at = datetime(2030, 5, 30, 15, 20, tzinfo=UTC)
+    checklist_item_tick(item=item, by=roster["CREW_001"].user, done=True, now=at)
+    html = staff.get(change_url(event)).content.decode()
+    # 15:20 UTC is 8:20 AM in Los Angeles, the zone named.
+    assert "Dana Cole (CREW_001): Brief 4 guests, Thu 30 May 2030, 8:20 AM PDT" in html
+
+
 def test_the_event_page_names_the_operator_zone(staff, event):
     html = staff.get(change_url(event)).content.decode()
     # 2030-05-30 16:00 UTC is 9:00 AM in Los Angeles (PDT).
