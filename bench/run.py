@@ -783,6 +783,14 @@ def bench_burst(quick: bool, port: int) -> None:
         "≤ 60 s",
         elapsed <= 60,
     )
+    failed = stages.filter(state=StageState.FAILED).count()
+    repeated = stages.filter(attempts__gt=1).count()
+    row(
+        "  burst stages failed / run more than once",
+        f"{failed} / {repeated} of {stages.count()}",
+        "0 / 0",
+        failed == 0 and repeated == 0,
+    )
     if stranded:
         row(
             "  stages whose message never reached a worker (sweeper requeued)",
