@@ -451,11 +451,11 @@ class AuditEntryAdmin(admin.ModelAdmin):
     def at_local(self, entry: AuditEntry) -> str:
         return local(entry.at)
 
-    @admin.display(description="before → after")
     @admin.display(description="who")
     def who(self, entry: AuditEntry) -> str:
         return entry.actor.get_username() if entry.actor else entry.by_name or "—"
 
+    @admin.display(description="before → after")
     def changes_display(self, entry: AuditEntry) -> str:
         return format_changes(entry)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.contrib import admin
+from django.contrib.admin.utils import label_for_field
 from django.urls import reverse
 
 from bookings.models import AuditEntry
@@ -40,6 +42,9 @@ def test_changes_without_a_signed_in_user_name_what_made_them(
     client.force_login(alice)
     page = client.get(reverse("admin:bookings_auditentry_changelist")).content.decode()
     assert "API token dashboard-sync" in page
+    audit_admin = admin.site._registry[AuditEntry]
+    assert label_for_field("who", AuditEntry, audit_admin) == "who"
+    assert label_for_field("changes_display", AuditEntry, audit_admin) == "before → after"
     page = client.get(reverse("admin:bookings_booking_change", args=[booking.pk])).content.decode()
     assert "<td>API token dashboard-sync</td>" in page
 
