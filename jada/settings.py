@@ -274,6 +274,11 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 OPERATOR_EMAILS = _read("OPERATOR_EMAILS", _list, ["operator@sailjada.com"])
 SUMMARY_WEBHOOK_URL = _read("SUMMARY_WEBHOOK_URL", _url, "")
 SUMMARY_WEBHOOK_SECRET = _read("SUMMARY_WEBHOOK_SECRET", str, "")
+if SUMMARY_WEBHOOK_URL and not SUMMARY_WEBHOOK_SECRET:
+    # Caught at start-up rather than as a summary stage failing on every run.
+    raise ImproperlyConfigured(
+        "SUMMARY_WEBHOOK_SECRET: required when SUMMARY_WEBHOOK_URL is set (the body is signed)"
+    )
 GUEST_EMAILS_ENABLED = _read("GUEST_EMAILS_ENABLED", _bool, True)
 # Marketplaces whose terms forbid contacting their guests directly.
 GUEST_EMAILS_BLOCKED_SOURCES = _read("GUEST_EMAILS_BLOCKED_SOURCES", _list, [])

@@ -71,6 +71,16 @@ def test_a_secret_key_may_come_from_a_file(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_a_webhook_without_its_secret_refuses_to_start(tmp_path):
+    env = production_env(tmp_path)
+    env["SUMMARY_WEBHOOK_URL"] = "https://hooks.example.com/jada"
+    env.pop("SUMMARY_WEBHOOK_SECRET", None)
+    result = manage(env, "check")
+    assert result.returncode != 0
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert "ImproperlyConfigured: SUMMARY_WEBHOOK_SECRET" in last_line, last_line
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [
