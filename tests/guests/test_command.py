@@ -61,3 +61,28 @@ def test_dry_run_changes_nothing(three_bookings, s3_guest_storage, moto_requests
 def test_all_and_changed_exclude_each_other(db):
     with pytest.raises(CommandError):
         run("--all", "--changed")
+
+
+def test_unreachable_storage_is_a_readable_error_that_records_nothing(
+    three_bookings, settings, monkeypatch
+):
+    import socket
+
+    from jada.settings import guest_pages_storage
+    from tests.aws import FAKE_AWS_ENV
+
+    for name, value in FAKE_AWS_ENV.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed once the block ends
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "guest_pages": guest_pages_storage(
+            bucket="guest-pages", endpoint_url=f"http://127.0.0.1:{port}"
+        ),
+    }
+    with pytest.raises(CommandError, match="Publishing failed, nothing recorded"):
+        run()
+    assert not GuestPage.objects.filter(published_hash__gt="").exists()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandParser
+from botocore.exceptions import BotoCoreError, ClientError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from guests.models import GuestPage
@@ -31,7 +32,14 @@ class Command(BaseCommand):
             file=self.stderr._out,
             disable=options["verbosity"] == 0,
         ) as bar:
-            result = guest_pages_publish_bulk(
-                changed_only=not all, dry_run=dry_run, progress=bar.update
-            )
+            try:
+                result = guest_pages_publish_bulk(
+                    changed_only=not all, dry_run=dry_run, progress=bar.update
+                )
+            except (BotoCoreError, ClientError, OSError) as e:
+                # The export is one transaction: nothing was recorded, so a re-run redoes it all.
+                raise CommandError(
+                    f"Publishing failed, nothing recorded; run it again once storage and "
+                    f"CloudFront answer: {e}"
+                ) from e
         self.stdout.write(result.summary())
