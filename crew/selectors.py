@@ -83,7 +83,7 @@ def event_overlap_warnings(event: CrewEvent) -> list[str]:
                 warnings.append(
                     f"{assignment.member.name} ({assignment.member.code}): shift "
                     f"{_span(assignment.call_at, assignment.ends_at, zone)} overlaps "
-                    f"{title} (shift {_span(call_at, ends_at, zone)})"
+                    f"{title} (shift {_span(call_at, ends_at, zone)}), times in {zone.key}"
                 )
     if len(rows) > OVERLAP_LIST_LIMIT:
         del warnings[OVERLAP_LIST_LIMIT:]

@@ -103,6 +103,8 @@ TIME_ZONE = TIME_ZONE_NAME
 USE_TZ = True
 USE_I18N = True
 LANGUAGE_CODE = "en-us"
+# Every date and time the admin shows carries the operator's zone (jada/formats/en).
+FORMAT_MODULE_PATH = ["jada.formats"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",

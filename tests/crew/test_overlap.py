@@ -30,6 +30,7 @@ def test_it_warns_when_a_member_is_on_two_overlapping_shifts(event, dock):
     assert other.title in warnings[0]
     # Shown in the operator's zone (America/Los_Angeles): 15:00 UTC is 08:00 PDT.
     assert "08:00 to 13:00" in warnings[0]
+    assert warnings[0].endswith("times in America/Los_Angeles")
     # And from the other side.
     back = overlap_warnings(booking_id=other.booking_id)
     assert len(back) == 1 and event.title in back[0]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from bookings.services import booking_upsert
 from jada.models import ApiToken, PipelineRun, Stage, StageRun, StageState, hash_token
@@ -76,3 +78,14 @@ def test_tokens_show_only_their_hash_and_can_be_revoked(client, alice):
     assert "Revoked 1 token(s)." in response.content.decode()
     token.refresh_from_db()
     assert token.revoked
+
+
+def test_admin_times_carry_the_operator_zone(client, alice, failed_run):
+    # Shown in TIME_ZONE (America/Los_Angeles) with its abbreviation, whatever the season.
+    run = PipelineRun.objects.get(pk=failed_run.pk)
+    abbreviation = timezone.localtime(run.created_at).tzname()
+    assert abbreviation in ("PST", "PDT")
+    client.force_login(alice)
+    page = client.get(reverse("admin:jada_pipelinerun_changelist")).content.decode()
+    shown = date_format(timezone.localtime(run.created_at), "DATETIME_FORMAT")
+    assert shown.endswith(abbreviation) and shown in page
