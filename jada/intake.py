@@ -138,6 +138,14 @@ def _starts_at(payload: Mapping, clean: Mapping, errors: Errors) -> datetime | N
             f"{clock:%H:%M} does not exist on {day} in {zone.key} (the clocks go forward).",
         )
         return None
+    if moment.utcoffset() != moment.replace(fold=1).utcoffset():
+        _add(
+            errors,
+            "start_time",
+            f"{clock:%H:%M} happens twice on {day} in {zone.key} (the clocks go back): "
+            "send starts_at with its UTC offset instead.",
+        )
+        return None
     return moment.astimezone(UTC)
 
 

@@ -341,6 +341,10 @@ INVALID = {
         write_up(charter_date="2030-03-10", start_time="02:30"),
         "start_time",
     ),
+    "clock change overlap": (
+        write_up(charter_date="2030-11-03", start_time="01:30"),
+        "start_time",
+    ),
     "starts_at without offset": (
         write_up(charter_date=None, start_time=None, starts_at="2030-05-30T09:00:00"),
         "starts_at",
