@@ -11,6 +11,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -147,6 +148,32 @@ def _apply_plan(
     return changed
 
 
+def _follow_move(event: CrewEvent, *, old_start: datetime) -> None:
+    """Move every assignment with its charter, keeping each member's lead time.
+
+    On another day the answers and ticks were for the old date: a member who could come then
+    may not be free now, and the dock work is still to do, so they start over.
+    """
+    delta = event.starts_at - old_start
+    zone = ZoneInfo(settings.TIME_ZONE_NAME)
+    new_day = timezone.localdate(event.starts_at, zone) != timezone.localdate(old_start, zone)
+    for assignment in event.assignments.all():
+        assignment.call_at += delta
+        # A new day deserves its own day-before reminder.
+        assignment.reminded_day_before_at = None
+        fields = ["call_at", "reminded_day_before_at"]
+        if new_day:
+            assignment.state = AssignmentState.PENDING
+            assignment.responded_at = assignment.reminded_unanswered_at = None
+            assignment.decline_reason = ""
+            fields += ["state", "responded_at", "reminded_unanswered_at", "decline_reason"]
+        assignment.save(update_fields=fields)
+    if new_day:
+        ChecklistItem.objects.filter(assignment__event=event, done_at__isnull=False).update(
+            done_at=None, done_by=None
+        )
+
+
 def crew_event_sync(
     *,
     booking: OperationalBooking,
@@ -167,18 +194,18 @@ def crew_event_sync(
             changed: set[str] = set()
         else:
             changed = {name for name in EVENT_NOTIFY_FIELDS if getattr(event, name) != values[name]}
-            shift = event.starts_at != values["starts_at"]
-            old_start = event.starts_at
+            old_start, old_duration = event.starts_at, event.duration_minutes
             for name, value in values.items():
                 setattr(event, name, value)
-            if shift:
-                # Keep each member's lead time when the charter moves.
-                delta = event.starts_at - old_start
-                for assignment in event.assignments.all():
-                    assignment.call_at += delta
-                    # A new day deserves its own day-before reminder.
-                    assignment.reminded_day_before_at = None
-                    assignment.save(update_fields=["call_at", "reminded_day_before_at"])
+            if event.starts_at != old_start:
+                _follow_move(event, old_start=old_start)
+            if event.duration_minutes != old_duration and plan is None:
+                # A longer (or shorter) charter lengthens each shift by as much; a new crew
+                # plan sets the shifts itself.
+                longer = event.duration_minutes - old_duration
+                for assignment in event.assignments.filter(removed_at__isnull=True):
+                    assignment.shift_minutes = max(1, assignment.shift_minutes + longer)
+                    assignment.save(update_fields=["shift_minutes"])
         if plan is not None and _apply_plan(event=event, plan=plan, now=now, new_event=created):
             changed.add("assignments")
         if not created:
