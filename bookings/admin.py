@@ -21,7 +21,7 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from bookings import views
+from bookings import services, views
 from bookings.forms import BookingForm, BookingMoneyForm
 from bookings.models import AuditEntry, Booking, Dock
 from bookings.selectors import month_start, next_month, operator_zone, parse_month
@@ -467,6 +467,15 @@ class DockAdmin(admin.ModelAdmin):
     fields = ("name", "address", "directions", "map_url")
     # Django 6 assumes https for scheme-less URLs; opt in now (and keep 5.2's warning quiet).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def save_model(self, request: HttpRequest, obj: Dock, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and services.DOCK_SHOWN_FIELDS & set(form.changed_data):
+            count = services.dock_bookings_refresh(dock=obj)
+            if count:
+                self.message_user(
+                    request, f"Crew and guests of {count} upcoming charter(s) will be told."
+                )
 
     @admin.display(description="map")
     def map_link(self, dock: Dock) -> str:

@@ -660,3 +660,34 @@ def make_assignments(booking: Booking, roster, *, accepted: int, removed: int = 
             state="accepted",
             removed_at=event.starts_at,  # removed: no longer counts
         )
+
+
+def test_new_directions_for_a_dock_reach_crew_and_guests(
+    client, bob, dock, roster, templates, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from crew.models import CrewEvent
+    from guests.models import GuestPage
+    from guests.storage import page_read
+    from tests.crew.conftest import charter
+
+    with django_capture_on_commit_callbacks(execute=True):
+        booking = Booking.objects.get(pk=charter(dock).booking_id)  # with its crew
+    page = GuestPage.objects.get(booking_id=booking.pk)
+    assert b"walk past the pool" in page_read(page.object_name)
+    mail.outbox.clear()
+    client.force_login(bob)
+    fields = {"name": dock.name, "address": dock.address, "map_url": dock.map_url}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admin:bookings_dock_change", args=[dock.pk]),
+            {**fields, "directions": "Use the north ramp by the fuel dock"},
+        )
+    assert response.status_code == 302
+    event = CrewEvent.objects.get(booking_id=booking.pk)
+    assert event.dock_directions == "Use the north ramp by the fuel dock"
+    assert b"Use the north ramp by the fuel dock" in page_read(page.object_name)
+    crew_changed = [m for m in mail.outbox if m.subject.startswith("Changed:")]
+    assert crew_changed and len(crew_changed) == event.assignments.count()
+    assert all("Use the north ramp" in m.body for m in crew_changed)
