@@ -38,6 +38,8 @@ class GuestPage(models.Model):
     state = models.CharField(max_length=10, choices=PageState.choices, default=PageState.PENDING)
     # Fingerprint of what the guest was last emailed, so a re-run sends nothing new.
     emailed_hash = models.CharField(max_length=64, blank=True)
+    # The last email's kind: after a cancellation notice, a charter back on is confirmed anew.
+    emailed_kind = models.CharField(max_length=20, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -218,15 +218,23 @@ def guest_notify(*, booking_id: int, force: bool = False, published: bool = Fals
             return False
         if facts.cancelled:
             kind = "cancelled"
-        elif told and told != fingerprint:
+        elif told and told != fingerprint and page.emailed_kind != "cancelled":
             kind = "changed"
         else:
             kind = "confirmed"
         guest_email(page, facts, to=booking.guest_email, kind=kind).send()
         page.emailed_hash = fingerprint
+        page.emailed_kind = kind
         page.emailed_at = timezone.now()
         page.save(
-            update_fields=["facts_hash", "revision", "emailed_hash", "emailed_at", "updated_at"]
+            update_fields=[
+                "facts_hash",
+                "revision",
+                "emailed_hash",
+                "emailed_kind",
+                "emailed_at",
+                "updated_at",
+            ]
         )
     logger.info("guest email (%s) sent for page %s", kind, page.pk)
     return True

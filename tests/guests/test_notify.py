@@ -104,6 +104,19 @@ def test_a_cancellation_sends_a_notice(dock, booking):
     assert b"Your charter has been cancelled" in page_read(page.object_name)
 
 
+def test_a_charter_back_on_after_a_cancellation_is_confirmed_anew(dock, booking):
+    guest_notify(booking_id=booking.pk)
+    booking_upsert(data=booking_data(dock, status="cancelled"), via="test")
+    guest_notify(booking_id=booking.pk)
+    booking_upsert(data=booking_data(dock, status="confirmed"), via="test")
+
+    assert guest_notify(booking_id=booking.pk) is True
+
+    _, _, back_on = mail.outbox
+    assert back_on.subject.startswith("Your charter on Thursday, May 30 is confirmed")
+    assert str(ics_attachment(back_on).walk("VEVENT")[0]["status"]) != "CANCELLED"
+
+
 def test_no_cancellation_notice_for_a_charter_the_guest_was_never_told_of(dock, roster, templates):
     booking = booking_upsert(data=booking_data(dock, status="cancelled"), via="test").booking
     assert guest_notify(booking_id=booking.pk) is False
