@@ -60,6 +60,17 @@ class CrewMemberAdmin(admin.ModelAdmin):
             # Crew sign in only by magic link: their user has no usable password.
             obj.user = services.crew_user_create(code=obj.code, email=obj.email)
         super().save_model(request, obj, form, change)
+        if change and "active" in form.changed_data and not obj.active:
+            events = services.member_upcoming_events(obj)
+            if events:
+                # Deactivating stops their emails and links; the charters still need a crew.
+                listed = "; ".join(f"{e.title}, {when_text(e.starts_at)}" for e in events)
+                self.message_user(
+                    request,
+                    f"{obj.name} is still assigned to {len(events)} upcoming charter(s), and "
+                    f"gets no more emails: replace them on each. {listed}",
+                    messages.WARNING,
+                )
 
     @admin.action(description="Regenerate calendar feed URL (the old one stops working)")
     def regenerate_feed_token(self, request: HttpRequest, queryset) -> None:

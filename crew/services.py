@@ -451,8 +451,12 @@ def crew_notify(*, event_id: int, now: datetime | None = None) -> int:
     """
     now = now or timezone.now()
     sent = 0
+    # An inactive member gets no email: their links no longer sign in, and the operator is
+    # told to replace them (crew admin) when they are deactivated.
     ids = list(
-        Assignment.objects.filter(event_id=event_id).order_by("pk").values_list("pk", flat=True)
+        Assignment.objects.filter(event_id=event_id, member__active=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
     for pk in ids:
         with transaction.atomic():
@@ -609,6 +613,19 @@ def _reminder_send(pk: int, *, field: str, kind: str, now: datetime, also: str |
     return True
 
 
+def member_upcoming_events(member: CrewMember, *, now: datetime | None = None) -> list[CrewEvent]:
+    """The scheduled charters from now on that the member is still assigned to."""
+    now = now or timezone.now()
+    return list(
+        CrewEvent.objects.filter(
+            assignments__member=member,
+            assignments__removed_at__isnull=True,
+            status=EventStatus.SCHEDULED,
+            starts_at__gte=now,
+        ).order_by("starts_at")
+    )
+
+
 def reminders_send(*, now: datetime | None = None) -> int:
     """Day-before and unanswered reminders that are due; returns emails sent.
 
@@ -620,6 +637,7 @@ def reminders_send(*, now: datetime | None = None) -> int:
     unanswered_after = now - timedelta(hours=settings.CREW_UNANSWERED_REMINDER_HOURS)
     due = Assignment.objects.filter(
         removed_at__isnull=True,
+        member__active=True,
         event__status=EventStatus.SCHEDULED,
         event__starts_at__gt=now,
         notified_version__gt=0,

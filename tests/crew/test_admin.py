@@ -68,6 +68,26 @@ def test_revoking_links(staff, roster):
     assert not User.objects.get(pk=member.user_id).has_usable_password()
 
 
+def test_deactivating_an_assigned_member_tells_the_operator_to_replace_them(staff, event, roster):
+    sam = roster["CREW_002"]
+    response = staff.post(
+        reverse("admin:crew_crewmember_change", args=[sam.pk]),
+        {
+            "code": sam.code,
+            "name": sam.name,
+            "email": sam.email,
+            "phone": sam.phone,
+            "roles": sam.roles,
+            "active": "",
+        },
+        follow=True,
+    )
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "Sam Ortiz is still assigned to 1 upcoming charter(s)" in text
+    assert event.title in text and "PDT" in text
+
+
 def test_templates_are_editable(staff, templates):
     assert staff.get(reverse("admin:crew_checklisttemplate_changelist")).status_code == 200
     response = staff.post(

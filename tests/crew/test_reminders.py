@@ -94,6 +94,17 @@ def test_removed_members_are_not_reminded(told, dock):
     assert "crew002" not in {to for to, _ in subjects()}
 
 
+def test_deactivated_members_get_no_more_email(told, dock, roster):
+    sam = roster["CREW_002"]
+    sam.active = False
+    sam.save()
+    assert reminders_send(now=START - timedelta(hours=20)) == 2
+    charter(dock, starts_at=START + timedelta(hours=1))  # a change the others are told of
+    crew_notify(event_id=told.pk, now=TOLD)
+    assert "crew002" not in {to for to, _ in subjects()}
+    assert {to for to, _ in subjects()} == {"cap001", "crew001"}
+
+
 def test_the_beat_task_calls_the_service(told, settings):
     assert send_reminders.name == "crew.tasks.send_reminders"
     assert "crew.tasks.send_reminders" in {
