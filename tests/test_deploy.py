@@ -149,6 +149,12 @@ def test_the_celery_app_loads_with_the_production_env(tmp_path):
 def test_the_readme_documents_every_environment_variable():
     names = set(re.findall(r'_read\(\s*"([A-Z_]+)"', SETTINGS))
     assert len(names) > 20
+    # And those the Procfile and the application read directly.
+    names |= set(re.findall(r"\$\{([A-Z_]+)", PROCFILE))
+    for app in ("bookings", "crew", "guests", "jada"):
+        for path in (ROOT / app).glob("**/*.py"):
+            names |= set(re.findall(r'os\.environ\.get\(\s*"([A-Z_]+)"', path.read_text()))
+    assert {"PORT", "WEB_CONCURRENCY", "WORKER_CONCURRENCY", "DEMO_PASSWORD"} <= names
     missing = sorted(name for name in names if f"`{name}`" not in README)
     assert missing == []
 
