@@ -16,8 +16,9 @@ import contextlib
 import json
 import logging
 import re
+from datetime import timedelta
 from decimal import Decimal
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 from django.conf import settings
@@ -28,6 +29,7 @@ from django.urls import NoReverseMatch, reverse
 
 from bookings.models import Booking
 from crew.models import Assignment, ChecklistItem, CrewMember
+from crew.services import reminders_send
 from guests.models import GuestPage
 from jada.models import ApiToken, hash_token
 
@@ -37,7 +39,13 @@ TOKEN = "canary-intake-token-4a7f0c2e9b1d"
 GROSS, CREW_COST, CAPTAIN_COST, FEE_PERCENT = "7319.27", "1123.58", "977.31", "13.37"
 FEE = Decimal("978.59")  # 7319.27 x 13.37 / 100 = 978.586..., half-up to the cent
 NET = Decimal("4239.79")  # 7319.27 - 1123.58 - 977.31 - 978.59
+# The charter's change later brings amounts of its own, just as distinctive.
+GROSS_2, CREW_COST_2, CAPTAIN_COST_2, FEE_PERCENT_2 = "8642.19", "1357.93", "1086.47", "11.29"
+FEE_2 = Decimal("975.70")  # 8642.19 x 11.29 / 100 = 975.703..., half-up
+NET_2 = Decimal("5222.09")  # 8642.19 - 1357.93 - 1086.47 - 975.70
 AMOUNTS = [Decimal(v) for v in (GROSS, CREW_COST, CAPTAIN_COST, FEE_PERCENT)] + [FEE, NET]
+AMOUNTS += [Decimal(v) for v in (GROSS_2, CREW_COST_2, CAPTAIN_COST_2, FEE_PERCENT_2)]
+AMOUNTS += [FEE_2, NET_2]
 
 
 def spellings(value: Decimal) -> set[str]:
@@ -82,7 +90,11 @@ class Surfaces(dict):
         assert name not in self, f"surface collected twice: {name}"
         self[name] = text
 
-    def response(self, name: str, response) -> None:
+    def response(self, name: str, response, expect: int | None = None) -> None:
+        """Add what a response shows; `expect`: the status it must have (an error page is no
+        proof that the real page is clean)."""
+        if expect is not None:
+            assert response.status_code == expect, (name, response.status_code)
         body = b"".join(response.streaming_content) if response.streaming else response.content
         if not body and response.status_code in (301, 302, 303):
             # What a redirect yields is where it sends you (and that may carry values too).
@@ -167,7 +179,7 @@ def token(db) -> str:
     return TOKEN
 
 
-def canary_payload() -> dict:
+def canary_payload(**changes) -> dict:
     return {
         "source": "boatsetter",
         "external_ref": "BS-CANARY-7319",
@@ -193,7 +205,7 @@ def canary_payload() -> dict:
             {"crew_id": "CREW_002", "role": "deckhand", "duration_hours": 5},
         ],
         "notes": "Boatsetter charter, guest briefing required",
-    }
+    } | changes
 
 
 def test_no_crew_or_guest_surface_shows_any_amount(
@@ -229,10 +241,10 @@ def test_no_crew_or_guest_surface_shows_any_amount(
             crew, confirm_page, portal_after_login = crew_login(member.email)
             surfaces.add(f"{code} link confirmation page", confirm_page)
             surfaces.add(f"{code} portal after sign-in", portal_after_login)
-            surfaces.response(f"{code} portal", crew.get(reverse("crew-portal")))
+            surfaces.response(f"{code} portal", crew.get(reverse("crew-portal")), expect=200)
             assignment = Assignment.objects.get(member=member, event__booking_id=booking.pk)
             page = reverse("crew-assignment", args=[assignment.pk])
-            surfaces.response(f"{code} assignment page", crew.get(page))
+            surfaces.response(f"{code} assignment page", crew.get(page), expect=200)
             respond = reverse("crew-respond", args=[assignment.pk])
             surfaces.response(
                 f"{code} {answer} answer",
@@ -250,9 +262,11 @@ def test_no_crew_or_guest_surface_shows_any_amount(
                     f"{code} tick {item.text!r}",
                     crew.post(tick, {"done": "1", "next": page}, follow=True),
                 )
-            surfaces.response(f"{code} portal after answering", crew.get(reverse("crew-portal")))
+            surfaces.response(
+                f"{code} portal after answering", crew.get(reverse("crew-portal")), expect=200
+            )
             feed = reverse("crew-feed", args=[CrewMember.objects.get(pk=member.pk).feed_token])
-            surfaces.response(f"{code} ICS feed", Client().get(feed))
+            surfaces.response(f"{code} ICS feed", Client().get(feed), expect=200)
 
             # What a crew session can reach beyond the portal: the API and the admin.
             surfaces.response(
@@ -279,9 +293,31 @@ def test_no_crew_or_guest_surface_shows_any_amount(
     )
     html = exported["Body"].read().decode()
     surfaces.add("exported guest page (S3)", html)
-    for n, href in enumerate(re.findall(r'href="(data:text/calendar[^"]+)"', html)):
+    guest_ics = re.findall(r'href="(data:text/calendar[^"]+)"', html)
+    assert guest_ics, "the guest page links no calendar entry"
+    for n, href in enumerate(guest_ics):
         surfaces.add(f"exported guest ICS {n}", unquote(href.split(",", 1)[1]))
-    surfaces.response("guest page served at /g/<ID>", Client().get(page.path))
+    surfaces.response("guest page served at /g/<ID>", Client().get(page.path), expect=200)
+
+    # 3b. The third crew member answers from the email's own link (no sign-in): the page, the
+    # answer, and a malformed answer's page.
+    sam = roster["CREW_002"]
+    message = next(m for m in mail.outbox if sam.email in m.to)
+    answer_link = urlsplit(re.search(r"https?://\S+/crew/answer/\S+", message.body).group(0))
+    answer_path = f"{answer_link.path}?{answer_link.query}"
+    surfaces.response("CREW_002 answer link page", Client().get(answer_path), expect=200)
+    token_fields = {k: v[0] for k, v in parse_qs(answer_link.query).items()}
+    surfaces.response(
+        "CREW_002 malformed answer",
+        Client().post(answer_link.path, {**token_fields, "answer": "maybe"}),
+        expect=400,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        surfaces.response(
+            "CREW_002 accepts from the link",
+            Client().post(answer_link.path, {**token_fields, "answer": "accept"}),
+            expect=200,
+        )
 
     # 4. Staff without view_financials: every admin page, the calendar, the CSV export.
     dispatcher = Client()
@@ -296,6 +332,68 @@ def test_no_crew_or_guest_surface_shows_any_amount(
         ),
     )
 
+    # 4b. The charter changes (two hours later, new amounts), reminders fall due, and then it
+    # is cancelled: the changed, reminder and cancellation emails, and the cancelled page.
+    with django_capture_on_commit_callbacks(execute=True):
+        changed = client.post(
+            "/api/bookings",
+            json.dumps(
+                canary_payload(
+                    start_time="11:00",
+                    gross_revenue=GROSS_2,
+                    crew_cost=CREW_COST_2,
+                    captain_cost=CAPTAIN_COST_2,
+                    port_fee_percent=FEE_PERCENT_2,
+                    net_revenue=str(NET_2),
+                )
+            ),
+            "application/json",
+            **api,
+        )
+    assert changed.status_code == 200, changed.content
+    booking.refresh_from_db()
+    assert Booking.objects.get(pk=booking.pk).financials.net_revenue == NET_2
+    Assignment.objects.filter(event__booking_id=booking.pk, member=sam).update(
+        state="pending", responded_at=None
+    )
+    assert reminders_send(now=booking.starts_at - timedelta(days=3)) >= 1  # unanswered
+    assert reminders_send(now=booking.starts_at - timedelta(hours=20)) >= 2  # tomorrow
+    with django_capture_on_commit_callbacks(execute=True):
+        cancelled = client.post(
+            "/api/bookings",
+            json.dumps(
+                canary_payload(start_time="11:00", status="cancelled")
+                | {
+                    "gross_revenue": GROSS_2,
+                    "crew_cost": CREW_COST_2,
+                    "captain_cost": CAPTAIN_COST_2,
+                    "port_fee_percent": FEE_PERCENT_2,
+                    "net_revenue": str(NET_2),
+                }
+            ),
+            "application/json",
+            **api,
+        )
+    assert cancelled.status_code == 200, cancelled.content
+    html = (
+        s3_guest_storage.s3()
+        .get_object(Bucket=s3_guest_storage.bucket, Key=page.object_name)["Body"]
+        .read()
+        .decode()
+    )
+    assert "cancelled" in html
+    surfaces.add("exported guest page, cancelled (S3)", html)
+    for n, href in enumerate(re.findall(r'href="(data:text/calendar[^"]+)"', html)):
+        surfaces.add(f"exported guest ICS, cancelled {n}", unquote(href.split(",", 1)[1]))
+    surfaces.response(
+        f"{deckhand.code} portal after the cancellation",
+        crew.get(reverse("crew-portal")),
+        expect=200,
+    )
+    subjects = [m.subject.split(":")[0] for m in mail.outbox]
+    for kind in ("New charter", "Changed", "Please answer", "Tomorrow", "Cancelled"):
+        assert any(s.startswith(kind) for s in subjects), (kind, subjects)
+
     # 5. Every email but the operator's own summary: crew, guest, new link.
     operator_addresses = set(settings.OPERATOR_EMAILS)
     crew_addresses = {m.email for m in roster.values()}
@@ -307,7 +405,7 @@ def test_no_crew_or_guest_surface_shows_any_amount(
         kinds[kind] += 1
         for part, text in the_message_parts(message):
             surfaces.add(f"email {i} to {','.join(message.to)}: {part}", text)
-    assert kinds["crew"] >= 3 and kinds["guest"] >= 1, kinds
+    assert kinds["crew"] >= 3 * 4 and kinds["guest"] >= 3, kinds
     assert any("text/calendar" in name for name in surfaces), "no crew or guest ICS attachment"
 
     # Every link in a crew or guest email opens a page (GET only: scanners do no more).
@@ -327,7 +425,9 @@ def test_no_crew_or_guest_surface_shows_any_amount(
         surfaces.response(f"emailed link {n} {link.path}", Client().get(target))
 
     # 6. The logs of the whole run.
-    surfaces.add("log records", "\n".join(r.getMessage() for r in caplog.records) or caplog.text)
+    # Formatted as a handler would: tracebacks included.
+    formatter = logging.Formatter()
+    surfaces.add("log records", "\n".join(formatter.format(r) for r in caplog.records))
 
     report = "\n".join(f"  {len(text):>7}  {name}" for name, text in surfaces.items())
     print(f"canary: {len(surfaces)} surfaces checked for {len(FORBIDDEN)} spellings\n{report}")
