@@ -52,16 +52,37 @@ def row_counts() -> tuple[int, ...]:
 
 
 def with_known_names(document: dict, docks: list[str], crew: list[str]) -> dict:
-    """The served document, with dock and crew names narrowed to rows this database holds.
+    """The served document, narrowed where the schema cannot say what the server checks.
 
-    Random strings there are always refused (unknown dock, unknown crew id), so valid-mode
-    requests would never reach the write path; narrowed, many of them create or update.
+    Dock and crew names must be rows this database holds; dates must exist and fall in the
+    accepted years; hours must be whole minutes; a sent net_revenue must match the computed one.
+    Random values there are (rightly) refused, so valid-mode requests would seldom reach the
+    write path; narrowed, most of them create or update.
     """
     narrowed = copy.deepcopy(document)
     schemas = narrowed["components"]["schemas"]
-    schemas["BookingRequest"]["properties"]["location"] = {"type": "string", "enum": docks}
-    schemas["BookingRequest"]["properties"]["captain_id"] = {"type": "string", "enum": crew}
-    schemas["CrewAssignmentRequest"]["properties"]["crew_id"] = {"type": "string", "enum": crew}
+    booking = schemas["BookingRequest"]["properties"]
+    booking["location"] = {"type": "string", "enum": docks}
+    # One captain and one other member: the server refuses anyone named twice.
+    captains, others = crew[:1], crew[1:2]
+    booking["captain_id"] = {"type": "string", "enum": captains}
+    booking["crew_assignments"]["maxItems"] = 1
+    # Amounts with at most two decimals (the server refuses a third).
+    booking["gross_revenue"] = {"enum": [840.75, "1200", 0]}
+    booking["crew_cost"] = {"enum": [250, "0.50", 0]}
+    booking["captain_cost"] = {"enum": [150, "99.99"]}
+    booking["port_fee_percent"] = {"enum": [18, "0", 100, "12.5"]}
+    booking["charter_date"] = {"type": "string", "enum": ["2030-05-30", "2031-01-15"]}
+    booking["start_time"] = {"type": "string", "enum": ["09:00", "13:30", "23:45"]}
+    booking["starts_at"] = {
+        "type": "string",
+        "enum": ["2030-05-30T09:00:00-07:00", "2031-01-15T20:30:00Z"],
+    }
+    booking["duration_hours"] = {"enum": [0.5, 2.5, 3, "4", 24]}
+    del booking["net_revenue"]
+    crew_request = schemas["CrewAssignmentRequest"]["properties"]
+    crew_request["crew_id"] = {"type": "string", "enum": others}
+    crew_request["duration_hours"] = {"enum": [1, 5, "7.5"]}
     return narrowed
 
 
@@ -145,4 +166,11 @@ def test_generated_requests_never_fail_the_server_nor_write_when_rejected(
     assert calls >= MINIMUM_REQUESTS, f"only {calls} requests generated\n{report}"
     # Both sides were exercised: bookings were created and bad input was refused.
     assert any(key.endswith(" 201") for key in statuses), report
+    # Valid-mode bodies mostly reach the write path (created or updated), not the validators.
+    written = sum(
+        count
+        for key, count in statuses.items()
+        if key.startswith("POST /api/bookings [positive]") and key.endswith((" 200", " 201"))
+    )
+    assert written >= 150, f"only {written} valid-mode bookings written\n{report}"
     assert any(key.endswith(" 400") for key in statuses), report
