@@ -56,6 +56,7 @@ def test_two_workers_on_one_broker_run_every_stage_exactly_once(
         "EMAIL_URL": f"filemail:///{outbox}",
         "JADA_VAR_DIR": str(tmp_path),  # guest pages under tmp_path/guest-pages, as here
         "SITE_URL": settings.SITE_URL,
+        "OPERATOR_EMAILS": "operator@sailjada.com",
         "LOG_LEVEL": "INFO",
     }
     plan = [
@@ -99,6 +100,13 @@ def test_two_workers_on_one_broker_run_every_stage_exactly_once(
     assert assignments == BURST * len(CREW)
     assert to["crew"] == assignments, to
     assert to["guest"] == BURST, to
+    # One summary per run, to the one operator.
+    assert to["other"] == BURST, to
+    assert {r for r in recipients if r not in crew_addresses and "@guest." not in r} == {
+        "operator@sailjada.com"
+    }
+    # And one exported page per booking.
+    assert len(list((tmp_path / "guest-pages").glob("jada-guest-*.html"))) == BURST
     keys = Counter((msg["To"], msg["Subject"]) for msg in sent)
     assert [k for k, n in keys.items() if n > 1] == []
 
