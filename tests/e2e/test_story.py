@@ -10,7 +10,7 @@ import pytest
 from crew.models import CrewEvent
 from guests.models import GuestPage
 from jada.models import ApiToken, hash_token
-from tests.e2e.conftest import axe_violations, screenshot
+from tests.e2e.conftest import PHONE, axe_violations, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -71,6 +71,7 @@ def test_a_charter_from_intake_to_cancellation(
     live_server,
     settings,
     pipeline_worker,
+    browser,
     phone,
     desktop,
     dock,
@@ -149,7 +150,21 @@ def test_a_charter_from_intake_to_cancellation(
     assert "Jordan" in guest_text and "Sheraton Hotel Dock" in guest_text
     assert not re.search(r"cancel+ed", guest_text, re.IGNORECASE)
     no_serious_violations(guest, "guest page")
-    screenshot(guest, "guest-page-phone")
+
+    # As a guest's phone sees it: the page's own Content-Security-Policy in force (the contexts
+    # above bypass it so axe can run), its inline styles applied, nothing refused.
+    strict = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True)
+    try:
+        as_guest = strict.new_page()
+        console: list[str] = []
+        as_guest.on("console", lambda message: console.append(message.text))
+        as_guest.goto(f"{base}/g/{guest_page.session_id}")
+        background = as_guest.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert background == "rgb(244, 241, 234)", background  # #f4f1ea from the inline CSS
+        assert not [line for line in console if "Refused" in line], console
+        screenshot(as_guest, "guest-page-phone")
+    finally:
+        strict.close()
 
     # 7. The marketplace cancels; the guest page says so.
     post_booking(api, base, payload(status="cancelled"))
