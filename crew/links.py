@@ -78,13 +78,20 @@ def crew_login_url(
     return f"{settings.SITE_URL}{reverse('crew-login')}?{urlencode(params)}"
 
 
+def _until(until: str | None) -> int | None:
+    """The link's expiry as seconds since the epoch, or None when `u` is not one."""
+    # isascii: "²".isdigit() is true; 12 digits reach the year 33658.
+    if not until or not until.isascii() or not until.isdigit() or len(until) > 12:
+        return None
+    return int(until)
+
+
 def login_user(token: str | None, until: str | None) -> AbstractBaseUser | None:
     """The crew user a sign-in link names, or None if expired, tampered or out of scope."""
-    if not token or not until or not until.isdigit():
+    expires = _until(until)
+    if not token or expires is None or expires <= timezone.now().timestamp():
         return None
-    if int(until) <= timezone.now().timestamp():
-        return None
-    user = get_user(token, scope=login_scope(int(until)), max_age=LIFETIME_CEILING)
+    user = get_user(token, scope=login_scope(expires), max_age=LIFETIME_CEILING)
     if user is None:
         return None
     member = CrewMember.objects.filter(user=user, active=True).first()
@@ -104,9 +111,8 @@ def crew_answer_url(
 
 def answer_user(assignment: Assignment, token: str | None, until: str | None) -> bool:
     """Whether the link's token answers for `assignment`: its member's, unexpired, in scope."""
-    if not token or not until or not until.isdigit():
+    expires = _until(until)
+    if not token or expires is None or expires <= timezone.now().timestamp():
         return False
-    if int(until) <= timezone.now().timestamp():
-        return False
-    user = get_user(token, scope=answer_scope(assignment.pk, int(until)), max_age=LIFETIME_CEILING)
+    user = get_user(token, scope=answer_scope(assignment.pk, expires), max_age=LIFETIME_CEILING)
     return user is not None and user.pk == assignment.member.user_id and assignment.member.active

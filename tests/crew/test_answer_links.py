@@ -108,3 +108,11 @@ def test_cancellation_emails_carry_no_answer_link(event, dock):
     charter(dock, plan=None, status="cancelled")
     crew_notify(event_id=event.pk)
     assert mail.outbox and all("/crew/answer/" not in m.body for m in mail.outbox)
+
+
+@pytest.mark.parametrize("until", ["\u00b2", "9" * 5000, "-5", "1e9", " 123"])
+def test_a_malformed_expiry_is_the_friendly_page_not_a_500(client, dana, until):
+    path, params = split(crew_answer_url(dana))
+    assert client.get(path, {**params, "u": until}).status_code == 404
+    login = client.get(reverse("crew-login"), {"t": params["t"], "u": until})
+    assert login.status_code == 403 and b"Email me a new link" in login.content
