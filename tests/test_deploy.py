@@ -121,6 +121,12 @@ def test_with_nothing_set_it_runs_on_the_embedded_defaults(tmp_path):
 def test_the_procfile_starts_web_worker_and_beat():
     processes = dict(line.split(":", 1) for line in PROCFILE.splitlines() if ":" in line)
     assert processes["web"].split()[:2] == ["gunicorn", "jada.wsgi"]
+    # Magic links carry their token in the query, and the next page's Referer repeats it: the
+    # access log keeps the path only (no %(r)s request line, %(q)s query or %(f)s referrer).
+    web = shlex.split(processes["web"])
+    log_format = web[web.index("--access-logformat") + 1]
+    assert "%(U)s" in log_format
+    assert not {"%(r)s", "%(q)s", "%(f)s", "%(u)s"} & set(re.findall(r"%\(\w+\)s", log_format))
     assert shlex.split(processes["worker"])[:4] == ["celery", "-A", "jada", "worker"]
     assert shlex.split(processes["beat"])[:4] == ["celery", "-A", "jada", "beat"]
 
