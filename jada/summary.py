@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
@@ -245,19 +246,35 @@ def webhook_post(payload: dict[str, Any], *, delivery: str) -> requests.Response
     if not secret:
         raise WebhookNotConfigured("SUMMARY_WEBHOOK_SECRET is not set; the webhook stays unsent")
     body = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
-    response = requests.post(
-        settings.SUMMARY_WEBHOOK_URL,
-        data=body,
-        headers={
-            "Content-Type": "application/json",
-            SIGNATURE_HEADER: webhook_signature(body, secret),
-            "X-Jada-Delivery": delivery,
-            "User-Agent": "jada-pipeline",
-        },
-        timeout=WEBHOOK_TIMEOUT,
-    )
-    response.raise_for_status()  # 5xx and 429 are retried (pipeline.is_transient), 4xx are not
+    try:
+        response = requests.post(
+            settings.SUMMARY_WEBHOOK_URL,
+            data=body,
+            headers={
+                "Content-Type": "application/json",
+                SIGNATURE_HEADER: webhook_signature(body, secret),
+                "X-Jada-Delivery": delivery,
+                "User-Agent": "jada-pipeline",
+            },
+            timeout=WEBHOOK_TIMEOUT,
+        )
+        response.raise_for_status()  # 5xx and 429 are retried (pipeline.is_transient), 4xx not
+    except requests.RequestException as e:
+        # Hook URLs often carry their key in the path or query: the error goes on to the stage's
+        # row, the logs, the admin and the next summary, so it names the receiver's host only.
+        e.args = tuple(_without_hook_secrets(str(arg)) for arg in e.args)
+        raise
     return response
+
+
+def _without_hook_secrets(text: str) -> str:
+    url = settings.SUMMARY_WEBHOOK_URL
+    parts = urlsplit(url)
+    path_and_query = parts.path + (f"?{parts.query}" if parts.query else "")
+    secrets = [url, path_and_query, parts.path, parts.query]
+    for secret in sorted((s for s in secrets if s and s != "/"), key=len, reverse=True):
+        text = text.replace(secret, "/…" if secret != url else f"{parts.scheme}://{parts.netloc}/…")
+    return text
 
 
 def summary_send(*, run_id: int) -> str:

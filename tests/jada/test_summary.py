@@ -243,6 +243,37 @@ def test_a_receiver_that_hangs_is_given_up_on_and_retried(
     assert len(summaries()) == 1
 
 
+@pytest.mark.parametrize("reachable", [True, False])
+def test_the_hook_url_s_secrets_never_reach_errors_or_logs(
+    dock,
+    roster,
+    templates,
+    settings,
+    receiver,
+    caplog,
+    reachable,
+    django_capture_on_commit_callbacks,
+):
+    import socket
+
+    if reachable:
+        receiver.statuses = [503]
+        base = receiver.url.rsplit("/hooks/", 1)[0]
+    else:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            base = f"http://127.0.0.1:{s.getsockname()[1]}"  # closed once the block ends
+    settings.SUMMARY_WEBHOOK_URL = f"{base}/services/T0/B1/SeCrEtPaTh?key=SECRETKEY"
+    settings.SUMMARY_WEBHOOK_SECRET = SECRET
+    with django_capture_on_commit_callbacks(execute=True):
+        booking = create(dock)
+    stage = StageRun.objects.get(run__booking=booking, stage=Stage.SUMMARY)
+    assert stage.state == "failed" and stage.next_attempt_at is not None
+    assert "503" in stage.last_error if reachable else "ConnectionError" in stage.last_error
+    for text in (stage.last_error, caplog.text):
+        assert "SeCrEtPaTh" not in text and "SECRETKEY" not in text
+
+
 def test_no_webhook_is_posted_unsigned(
     dock, roster, templates, settings, receiver, django_capture_on_commit_callbacks
 ):
