@@ -32,6 +32,9 @@ def is_cancelled(assignment: Assignment) -> bool:
 
 def _description(assignment: Assignment) -> str:
     event = assignment.event
+    if assignment.removed_at is not None:
+        # Taken off the charter: later changes to it are no longer theirs to see.
+        return "You are no longer on this charter."
     lines = [
         f"{assignment.get_role_display()}, shift {minutes_text(assignment.shift_minutes)}.",
         f"Call time: {when_text(assignment.call_at)}.",
@@ -56,8 +59,9 @@ def assignment_event(assignment: Assignment, *, now: datetime) -> Event:
     vevent.add("dtstart", assignment.call_at)
     vevent.add("dtend", assignment.shift_ends_at)
     vevent.add("summary", f"{assignment.get_role_display()}: {event.title}")
-    location = ", ".join(part for part in (event.dock_name, event.dock_address) if part)
-    vevent.add("location", location)
+    if assignment.removed_at is None:
+        location = ", ".join(part for part in (event.dock_name, event.dock_address) if part)
+        vevent.add("location", location)
     vevent.add("description", _description(assignment))
     vevent.add("status", "CANCELLED" if is_cancelled(assignment) else "CONFIRMED")
     vevent.add("transp", "TRANSPARENT" if is_cancelled(assignment) else "OPAQUE")

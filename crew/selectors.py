@@ -175,7 +175,9 @@ class CardLinks:
 def _summarize(assignment: Assignment, links: CardLinks) -> Assignment:
     """What a one-line listing shows: the date, the link and the state badge."""
     assignment.url = links.page(assignment.pk)
-    assignment.date_text = formatting.date_text(assignment.event.starts_at)
+    # Off the charter: the day they were called for, not wherever the charter has moved since.
+    day = assignment.call_at if assignment.removed_at else assignment.event.starts_at
+    assignment.date_text = formatting.date_text(day)
     assignment.open = assignment.removed_at is None and not assignment.event.is_cancelled
     if assignment.removed_at is not None:
         assignment.badge = ("cancelled", "You are no longer on this charter")
@@ -254,6 +256,10 @@ def assignment_for(member: CrewMember, pk: int) -> Assignment | None:
     )
     if found is None:
         return None
+    if found.removed_at is not None:
+        # Taken off the charter: what it became since is no longer theirs to see.
+        found.gone = True
+        return _summarize(found, CardLinks.build())
     _load_card_details([found])
     return _annotate(found, CardLinks.build())
 

@@ -126,7 +126,9 @@ def _apply_plan(
             continue
         updates: dict[str, object] = {}
         if assignment.removed_at is not None:
+            # Back on the charter: its call time is today's, not the one it was taken off with.
             updates["removed_at"] = None
+            updates["call_at"] = planned.call_at or event.starts_at - CALL_LEAD
         if assignment.role != planned.role:
             updates["role"] = planned.role
         if assignment.shift_minutes != shift:
@@ -157,7 +159,7 @@ def _follow_move(event: CrewEvent, *, old_start: datetime) -> None:
     delta = event.starts_at - old_start
     zone = ZoneInfo(settings.TIME_ZONE_NAME)
     new_day = timezone.localdate(event.starts_at, zone) != timezone.localdate(old_start, zone)
-    for assignment in event.assignments.all():
+    for assignment in event.assignments.filter(removed_at__isnull=True):
         assignment.call_at += delta
         # A new day deserves its own day-before reminder.
         assignment.reminded_day_before_at = None

@@ -56,3 +56,38 @@ def test_a_longer_charter_lengthens_every_shift(event, dock):
     crew_notify(event_id=event.pk, now=NOW)
     (dana,) = [m for m in mail.outbox if m.to == ["crew001@crew.example.com"]]
     assert "Shift: 8 h (was 5 h)" in dana.body
+
+
+def test_a_member_taken_off_sees_nothing_of_the_charter_s_later_changes(event, dock, roster):
+    from django.test import Client
+    from django.urls import reverse
+
+    from tests.crew.conftest import WRITEUP_PLAN
+
+    sam = Assignment.objects.get(event=event, member__code="CREW_002")
+    called = sam.call_at
+    without_sam = [p for p in WRITEUP_PLAN if p.member_code != "CREW_002"]
+    charter(dock, plan=without_sam)
+    # Afterwards the charter moves a week and gets new notes.
+    charter(
+        dock,
+        plan=without_sam,
+        starts_at=datetime(2030, 6, 6, 16, 0, tzinfo=UTC),
+        notes="Bring the spare anchor line",
+    )
+    client = Client()
+    client.force_login(roster["CREW_002"].user)
+    page = client.get(reverse("crew-assignment", args=[sam.pk])).content.decode()
+    assert "You are no longer on this charter" in page
+    for later in ("spare anchor line", "Jun 2030", "Marco", "Dana"):
+        assert later not in page, later
+    feed = client.get(reverse("crew-feed", args=[roster["CREW_002"].feed_token])).content.decode()
+    assert "spare anchor line" not in feed and "STATUS:CANCELLED" in feed
+    sam.refresh_from_db()
+    assert sam.call_at == called  # not moved with the charter
+
+    # Back on the charter: today's call time, an hour before boarding.
+    charter(dock, plan=WRITEUP_PLAN, starts_at=datetime(2030, 6, 6, 16, 0, tzinfo=UTC))
+    sam.refresh_from_db()
+    assert sam.removed_at is None
+    assert sam.call_at == datetime(2030, 6, 6, 15, 0, tzinfo=UTC)
