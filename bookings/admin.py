@@ -194,7 +194,7 @@ class BookingAdmin(admin.ModelAdmin):
                 description = None
             fieldsets.append(("Financials", {"fields": fields, "description": description}))
         if obj is not None:
-            fieldsets.append(("Pipeline", {"fields": ["pipeline_runs"]}))
+            fieldsets.append(("Pipeline", {"fields": ["places", "pipeline_runs"]}))
             if can_view_money(request):
                 fieldsets.append(("Audit log (money and status)", {"fields": ["audit_log"]}))
             fieldsets.append(("Record", {"fields": ["created_local", "updated_local"]}))
@@ -204,7 +204,14 @@ class BookingAdmin(admin.ModelAdmin):
         if obj is None:
             return ()
         # (source, external reference) is the upsert key: changing it would be a new booking.
-        readonly = ["source", "external_ref", "pipeline_runs", "created_local", "updated_local"]
+        readonly = [
+            "source",
+            "external_ref",
+            "places",
+            "pipeline_runs",
+            "created_local",
+            "updated_local",
+        ]
         if can_view_money(request):
             readonly += ["fee_display", "net_display", "audit_log"]
             readonly += [f"{name}_display" for name in MONEY_INPUTS]
@@ -299,6 +306,16 @@ class BookingAdmin(admin.ModelAdmin):
             "<th>action</th><th>before → after</th></tr></thead><tbody>{}</tbody></table>",
             ZONE_NAME,
             rows,
+        )
+
+    @admin.display(description="crew and guest page")
+    def places(self, obj: Booking) -> str:
+        found = pipeline.booking_places(obj.pk)
+        if not found:
+            return "None yet."
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join("", '<li><a href="{}">{}</a></li>', ((u, t) for t, u in found)),
         )
 
     @admin.display(description="pipeline runs")

@@ -36,12 +36,12 @@ class ApiToken(models.Model):
 
 class Stage(models.TextChoices):
     # Database stages: done inside the transaction that saves the booking.
-    BOOKING = "booking", "1 · Booking record"
-    CREW_EVENT = "crew_event", "2 · Crew event"
-    CHECKLIST = "checklist", "4 · Crew checklists"
+    BOOKING = "booking", "Booking record"
+    CREW_EVENT = "crew_event", "Crew event"
+    CHECKLIST = "checklist", "Crew checklists"
     # Outside-world stages: Celery tasks after commit, in parallel, then the summary.
-    CREW_NOTIFY = "crew_notify", "2 · Crew notifications"
-    GUEST_PUBLISH = "guest_publish", "3 · Guest page publish"
+    CREW_NOTIFY = "crew_notify", "Crew notifications"
+    GUEST_PUBLISH = "guest_publish", "Guest page publish"
     SUMMARY = "summary", "Summary to operator"
 
 

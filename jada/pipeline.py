@@ -588,6 +588,23 @@ def stage_states(booking_id: int) -> dict[str, str]:
     return {s.stage: s.state for s in run.stages.all()} if run else {}
 
 
+def booking_places(booking_id: int) -> list[tuple[str, str]]:
+    """Where the rest of a booking lives: its crew event in the admin and its guest page."""
+    from django.urls import reverse
+
+    from guests.models import GuestPage
+
+    places = []
+    event_id = event_id_for_booking(booking_id)
+    if event_id is not None:
+        url = reverse("admin:crew_crewevent_change", args=[event_id])
+        places.append(("Crew: assignments, answers, checklists", url))
+    page = GuestPage.objects.filter(booking_id=booking_id).first()
+    if page is not None:
+        places.append((f"Guest page ({page.get_state_display().lower()})", page.url))
+    return places
+
+
 def runs_for_booking(booking_id: int, *, limit: int = 10) -> list[PipelineRun]:
     return list(
         PipelineRun.objects.filter(booking_id=booking_id)

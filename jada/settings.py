@@ -91,6 +91,9 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY: must be set when DEBUG=0")
     # Development only: a fixed key keeps local magic links valid across restarts.
     SECRET_KEY = "insecure-development-key-do-not-use-in-production"  # noqa: S105
+elif not DEBUG and SECRET_KEY.startswith(("change-me", "insecure-")):
+    # The README's placeholder and the development key are public: never sign links with them.
+    raise ImproperlyConfigured("SECRET_KEY: replace the placeholder with a random secret")
 
 ALLOWED_HOSTS = _read("ALLOWED_HOSTS", _list, ["127.0.0.1", "localhost", "testserver"])
 SITE_URL = _read("SITE_URL", _url, "http://127.0.0.1:8000")
@@ -331,7 +334,11 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": _read("LOG_LEVEL", _log_level, "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        # Django's own logger has a console handler of its own (with DEBUG): one line, not two.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }
 
 # Tests and CI: a missing service is a failure rather than a skip.

@@ -514,8 +514,25 @@ def test_the_change_page_shows_pipeline_runs_and_stage_states(client, bob, dock,
     )
     page = change_page(client, bob, booking)
     assert "Pipeline" in page
-    assert "1 · Booking record: <strong>Succeeded</strong>" in page
-    assert "3 · Guest page publish: <strong>Failed</strong> (attempts 3) — S3 unreachable" in page
+    assert "Booking record: <strong>Succeeded</strong>" in page
+    assert "Guest page publish: <strong>Failed</strong> (attempts 3) — S3 unreachable" in page
+
+
+def test_the_change_page_links_the_crew_event_and_the_guest_page(
+    client, bob, dock, roster, templates, settings
+):
+    from crew.models import CrewEvent
+    from guests.models import GuestPage
+    from tests.crew.conftest import charter
+
+    settings.GUEST_SITE_URL = "https://queenofsandiego.com"
+    booking = Booking.objects.get(pk=charter(dock).booking_id)
+    page = change_page(client, bob, booking)
+    event = CrewEvent.objects.get(booking_id=booking.pk)
+    guest = GuestPage.objects.get(booking_id=booking.pk)
+    crew_url = reverse("admin:crew_crewevent_change", args=[event.pk])
+    assert f'<a href="{crew_url}">Crew: assignments, answers, checklists</a>' in page
+    assert f'<a href="https://queenofsandiego.com/g/{guest.session_id}">Guest page' in page
 
 
 def test_the_retry_action_retries_each_selected_booking(

@@ -62,6 +62,14 @@ def test_it_refuses_to_start_without_a_secret_key_when_debug_is_off(tmp_path):
     assert "ImproperlyConfigured" in result.stderr and "SECRET_KEY" in result.stderr
 
 
+def test_the_readme_placeholder_key_refuses_to_start(tmp_path):
+    env = production_env(tmp_path)
+    env["SECRET_KEY"] = "change-me-to-50-random-characters-or-use-SECRET_KEY_FILE"
+    result = manage(env, "check", "--deploy")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: SECRET_KEY: replace the placeholder" in result.stderr
+
+
 def test_a_secret_key_may_come_from_a_file(tmp_path):
     env = production_env(tmp_path)
     key_file = tmp_path / "secret_key"

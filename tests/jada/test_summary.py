@@ -131,7 +131,7 @@ def test_a_failed_stage_is_named_in_the_subject_with_its_error(
     pipeline.dispatch(run.pk)
 
     [message] = summaries()
-    assert message.subject.endswith("created: 1 stage(s) failed: 3 · Guest page publish")
+    assert message.subject.endswith("created: 1 stage(s) failed: Guest page publish")
     assert "Guest page publish: Failed after 6 attempts" in message.body
     assert "Error: EndpointConnectionError: S3 unreachable" in message.body
     assert "Retry it from the admin." in message.body
