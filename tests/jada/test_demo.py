@@ -83,6 +83,9 @@ def test_it_creates_the_write_up_world():
     assert "operator / jada-demo" in output
     assert "dispatcher / jada-demo" in output
     assert "/g/" in output
+    # Links straight to the charter and to the month it is in (it may be next month's).
+    assert f"/admin/bookings/booking/{booking.pk}/change/" in output
+    assert f"/admin/bookings/booking/calendar/?month={expected:%Y-%m}" in output
 
 
 def test_the_printed_crew_link_signs_the_member_in():

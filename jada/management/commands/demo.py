@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import Permission, User
 from django.core.management.base import BaseCommand
+from django.urls import reverse
 from django.utils import timezone
 
 from bookings.models import Booking, Dock
@@ -150,6 +151,10 @@ class Command(BaseCommand):
             f"Demo charter: Boatsetter {booking.external_ref} (booking {booking.pk}) on "
             f"{local:%a %d %b %Y %H:%M} {local.tzname()} ({zone.key})"
         )
+        admin_booking = reverse("admin:bookings_booking_change", args=[booking.pk])
+        write(f"  in the admin: {settings.SITE_URL}{admin_booking}")
+        calendar = reverse("admin:bookings_booking_calendar")
+        write(f"  its month: {settings.SITE_URL}{calendar}?month={local:%Y-%m}")
         page = GuestPage.objects.filter(booking_id=booking.pk).first()
         if page is not None:
             write(f"  guest page: {page.url}")
