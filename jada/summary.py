@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -35,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 WEBHOOK_TIMEOUT = 10  # seconds, connect and read
 SIGNATURE_HEADER = "X-Jada-Signature"
+TIMESTAMP_HEADER = "X-Jada-Timestamp"
 
 
 class WebhookNotConfigured(Exception):
@@ -235,9 +237,14 @@ def summary_payload(context: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def webhook_signature(body: bytes, secret: str) -> str:
-    """The X-Jada-Signature value: sha256=<hex HMAC-SHA256 of the raw body>."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def webhook_signature(body: bytes, secret: str, *, timestamp: int) -> str:
+    """The X-Jada-Signature value: sha256=<hex HMAC-SHA256 of "<timestamp>." + the raw body>.
+
+    The timestamp (X-Jada-Timestamp, seconds since the epoch) is signed with the body, so a
+    receiver that refuses old ones (five minutes, say) cannot be sent a captured delivery again.
+    """
+    signed = str(timestamp).encode() + b"." + body
+    return "sha256=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
 
 
 def webhook_post(payload: dict[str, Any], *, delivery: str) -> requests.Response:
@@ -246,13 +253,15 @@ def webhook_post(payload: dict[str, Any], *, delivery: str) -> requests.Response
     if not secret:
         raise WebhookNotConfigured("SUMMARY_WEBHOOK_SECRET is not set; the webhook stays unsent")
     body = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+    timestamp = int(time.time())
     try:
         response = requests.post(
             settings.SUMMARY_WEBHOOK_URL,
             data=body,
             headers={
                 "Content-Type": "application/json",
-                SIGNATURE_HEADER: webhook_signature(body, secret),
+                SIGNATURE_HEADER: webhook_signature(body, secret, timestamp=timestamp),
+                TIMESTAMP_HEADER: str(timestamp),
                 "X-Jada-Delivery": delivery,
                 "User-Agent": "jada-pipeline",
             },

@@ -147,8 +147,16 @@ def test_the_webhook_receives_the_summary_signed_over_its_raw_body(
 
     [request] = receiver.requests
     body, headers = request["body"], request["headers"]
-    expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    # Signed over "<timestamp>." + the raw body, the timestamp sent beside it and recent.
+    timestamp = headers["X-Jada-Timestamp"]
+    assert abs(int(timestamp) - time.time()) < 60
+    signed = timestamp.encode() + b"." + body
+    expected = "sha256=" + hmac.new(SECRET.encode(), signed, hashlib.sha256).hexdigest()
     assert hmac.compare_digest(headers["X-Jada-Signature"], expected)
+    # A captured delivery replayed with a fresh timestamp no longer verifies.
+    later = str(int(timestamp) + 600).encode() + b"." + body
+    replayed = "sha256=" + hmac.new(SECRET.encode(), later, hashlib.sha256).hexdigest()
+    assert not hmac.compare_digest(headers["X-Jada-Signature"], replayed)
     assert headers["Content-Type"] == "application/json"
     payload = json.loads(body)
     assert payload["event"] == "pipeline.summary"
@@ -172,7 +180,7 @@ def test_the_webhook_receives_the_summary_signed_over_its_raw_body(
     assert run.summary_emailed_at and run.summary_posted_at
     assert len(summaries()) == 1
     # A tampered body no longer matches the signature.
-    forged = hmac.new(SECRET.encode(), body + b" ", hashlib.sha256).hexdigest()
+    forged = hmac.new(SECRET.encode(), signed + b" ", hashlib.sha256).hexdigest()
     assert not hmac.compare_digest(headers["X-Jada-Signature"], "sha256=" + forged)
 
 
