@@ -22,25 +22,30 @@ def untold(event) -> None:
     mail.outbox.clear()
 
 
-def run_twice_at_once(target) -> tuple[list, list]:
-    barrier = threading.Barrier(2)
+def run_at_once(target, times: int = 2) -> tuple[list, list]:
+    """`target(n)` in `times` threads released together; (results, errors)."""
+    barrier = threading.Barrier(times)
     results, errors = [], []
 
-    def work() -> None:
+    def work(n: int) -> None:
         try:
             barrier.wait(timeout=10)
-            results.append(target())
+            results.append(target(n))
         except Exception as e:  # reported below; a thread cannot fail the test itself
             errors.append(e)
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=work) for _ in range(2)]
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(times)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
     return results, errors
+
+
+def run_twice_at_once(target) -> tuple[list, list]:
+    return run_at_once(lambda _: target())
 
 
 @pytest.mark.postgres
@@ -88,24 +93,9 @@ def test_link_requests_sent_at_once_stay_within_the_limit(roster):
         pytest.skip("the limiter's lock is PostgreSQL's (SQLite serialises writers itself)")
     from crew.services import LINK_REQUESTS_PER_ADDRESS, link_request
 
-    attempts = 8
-    barrier = threading.Barrier(attempts)
-    results, errors = [], []
-
-    def work(n: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results.append(link_request(email="crew001@crew.example.com", client=f"c{n}"))
-        except Exception as e:  # reported below; a thread cannot fail the test itself
-            errors.append(e)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(attempts)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    results, errors = run_at_once(
+        lambda n: link_request(email="crew001@crew.example.com", client=f"c{n}"), times=8
+    )
     assert errors == []
     assert sum(results) == LINK_REQUESTS_PER_ADDRESS
     assert len(mail.outbox) == LINK_REQUESTS_PER_ADDRESS
