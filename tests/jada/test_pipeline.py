@@ -25,6 +25,7 @@ from jada import pipeline
 from jada.celery import app as celery_app
 from jada.models import PipelineRun, Stage, StageRun, StageState
 from tests.conftest import booking_data
+from tests.workers import forget_connections
 
 pytestmark = pytest.mark.django_db
 
@@ -395,16 +396,6 @@ def test_a_stage_run_by_another_worker_is_not_run_again(dock, roster, ready):
 
 
 # --- The broker is down when the booking is saved -----------------------------------------------
-
-
-def forget_connections(app) -> None:
-    """Drop the app's broker pool and result backend, so the new URLs take effect."""
-    if app._pool is not None:
-        app._pool.force_close_all()
-    app._pool = None
-    app.amqp._producer_pool = None
-    app._backend_cache = None
-    app._local.__dict__.pop("backend", None)
 
 
 @pytest.fixture
