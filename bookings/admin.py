@@ -293,7 +293,7 @@ class BookingAdmin(admin.ModelAdmin):
             (
                 (
                     local(e.at),
-                    e.actor.get_username() if e.actor else e.by_name or "—",
+                    e.who,
                     e.via,
                     e.action,
                     format_changes(e),
@@ -470,7 +470,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     @admin.display(description="who")
     def who(self, entry: AuditEntry) -> str:
-        return entry.actor.get_username() if entry.actor else entry.by_name or "—"
+        return entry.who
 
     @admin.display(description="before → after")
     def changes_display(self, entry: AuditEntry) -> str:

@@ -159,3 +159,8 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} via {self.via} at {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def who(self) -> str:
+        """The signed-in user, else what made the change (an API token, a CSV file)."""
+        return self.actor.get_username() if self.actor else self.by_name or "—"
