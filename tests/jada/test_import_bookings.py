@@ -296,3 +296,25 @@ def test_a_row_becomes_the_api_payload():
     assert "net_revenue" not in payload
     assert payload["captain_id"] == "CAP_001"
     assert payload["gross_revenue"] == "840.75"
+
+
+def test_a_booking_named_twice_in_the_file_is_noted_on_the_later_row(tmp_path, ready):
+    nfd = "E\u0301-1"  # "É-1" decomposed; the same booking as the composed spelling
+    path = write_csv(
+        tmp_path / "export.csv",
+        [
+            row(external_ref="\u00c9-1"),
+            row(external_ref="BS-2"),
+            row(external_ref=nfd, guest_count="6"),
+            row(external_ref="BS-2", source="getmyboat"),
+        ],
+    )
+
+    out, _, error = run(str(path))
+
+    lines = out.splitlines()
+    assert error is None
+    assert "note" not in lines[0] and "note" not in lines[1]
+    note = "(note: boatsetter \u00c9-1 is also in row 2; rows apply in file order)"
+    assert lines[2].endswith(note)
+    assert "note" not in lines[3]  # another source: another booking

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import sys
+import unicodedata
 from argparse import RawDescriptionHelpFormatter
 from collections import Counter
 from dataclasses import dataclass
@@ -69,8 +70,9 @@ A blank cell is the same as leaving the field out of the JSON. With a captain_id
 the row's crew replaces the booking's; without either, assignments are left as they are.
 
 Rows are numbered as in a spreadsheet (the header is row 1). Each row is reported as created,
-updated, unchanged or rejected (with the reason), then a summary. Exit status: 0 when every row
-was imported; 1 when the file cannot be read, misses a required column, or any row was rejected.
+updated, unchanged or rejected (with the reason), then a summary; a row naming a booking that an
+earlier row named says so. Exit status: 0 when every row was imported; 1 when the file cannot be
+read, misses a required column, or any row was rejected.
 --dry-run reports the same but writes nothing.
 """
 
@@ -132,6 +134,19 @@ def describe(errors: dict[str, list[str]]) -> str:
             name = f"crew entry {int(index) + 1}" if index.isdigit() else "crew"
         parts.append(f"{name}: {' '.join(messages)}")
     return "; ".join(parts)
+
+
+def repeat_note(row: Row, first_row: dict[tuple[str, str], int]) -> str:
+    """A note when the row's booking was named by an earlier row of the file (else "")."""
+    source = (row.values.get("source") or "").strip()
+    # NFC as the intake stores it: "É-1" typed two ways is one booking.
+    ref = unicodedata.normalize("NFC", (row.values.get("external_ref") or "").strip())
+    if not ref:
+        return ""
+    earlier = first_row.setdefault((source, ref), row.number)
+    if earlier == row.number:
+        return ""
+    return f" (note: {source} {ref} is also in row {earlier}; rows apply in file order)"
 
 
 class HelpFormatter(DjangoHelpFormatter, RawDescriptionHelpFormatter):
@@ -212,11 +227,13 @@ class Command(BaseCommand):
         self, rows: list[Row], columns: set[str], counts: Counter[str], verbosity: int
     ) -> None:
         stderr = getattr(self.stderr, "_out", sys.stderr)
+        first_row: dict[tuple[str, str], int] = {}
         with tqdm(
             total=len(rows), unit="row", file=stderr, disable=verbosity == 0, leave=False
         ) as bar:
             for row in rows:
                 line = self.import_row(row, columns, counts)
+                line += repeat_note(row, first_row)
                 with tqdm.external_write_mode(file=stderr):
                     self.stdout.write(line)
                 bar.update(1)
