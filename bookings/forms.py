@@ -16,6 +16,7 @@ from bookings.services import (
     OPERATIONAL_FIELDS,
     BookingData,
     UpsertResult,
+    booking_lock,
     booking_upsert,
 )
 
@@ -74,15 +75,12 @@ class BookingForm(forms.ModelForm):
             # The admin only offers this form for changes; a new booking must carry its money.
             raise ValidationError("A new booking needs its financials.")
         with transaction.atomic():
-            # Lock the booking row, as the service does before any write, so a concurrent
-            # money change by an operator is not overwritten with the values read here.
-            # (`of`: PostgreSQL cannot lock the nullable side of the outer join.)
-            current = (
-                Booking.objects.select_for_update(of=("self",))
-                .select_related("financials")
-                .get(pk=self.instance.pk)
-            )
-            money = {name: getattr(current.financials, name) for name in MONEY_INPUTS}
+            # Lock and re-read, as the service does before any write, so a concurrent money
+            # change by an operator is not overwritten with the values read here.
+            _, financials = booking_lock(pk=self.instance.pk)
+            if financials is None:
+                raise ValidationError("This booking no longer exists.")
+            money = {name: getattr(financials, name) for name in MONEY_INPUTS}
             return booking_upsert(data=self.booking_data(money), by=by, via="admin")
 
 

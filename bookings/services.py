@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from bookings.models import AuditEntry, Booking, Dock, Financials, Status
+from bookings.money import CENT
 
 # Fields whose change the crew or the guests must hear about; the rest are operator-only.
 OPERATIONAL_FIELDS = (
@@ -99,6 +100,19 @@ def audit_log(
     )
 
 
+def _as_stored(value: Decimal) -> Decimal:
+    """An amount in the shape the database gives back (`100` → `100.00`, `-0` → `0.00`).
+
+    So the audit's "after" equals the next change's "before". An amount with more places than
+    cents is left alone for validation to refuse.
+    """
+    try:
+        cents = value.quantize(CENT) + 0  # adding zero drops the sign of a negative zero
+    except InvalidOperation:  # too many digits to hold: validation refuses it
+        return value
+    return cents if cents == value else value
+
+
 def _snapshot(booking: Booking | None, financials: Financials | None) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if booking is not None:
@@ -107,6 +121,25 @@ def _snapshot(booking: Booking | None, financials: Financials | None) -> dict[st
     if financials is not None:
         values.update({name: getattr(financials, name) for name in MONEY_FIELDS})
     return values
+
+
+def booking_lock(**lookup: Any) -> tuple[Booking | None, Financials | None]:
+    """Lock a booking and then its Financials, each read after its lock is held.
+
+    Call inside a transaction. One statement joining the two would lock only the booking
+    (PostgreSQL refuses FOR UPDATE on the nullable side of the outer join) and, after waiting
+    for that lock, still hand back the Financials of the statement's older snapshot: a
+    concurrent money change would be compared against stale values and lost.
+    """
+    booking = Booking.objects.select_for_update().filter(**lookup).first()
+    if booking is None:
+        return None, None
+    # A fresh statement after the booking's lock: it sees what the previous holder committed.
+    financials = Financials.objects.select_for_update().filter(booking=booking).first()
+    if financials is None:
+        financials = Financials(booking=booking)
+    booking.financials = financials
+    return booking, financials
 
 
 def booking_upsert(
@@ -123,20 +156,13 @@ def booking_upsert(
     the race where both try to create.
     """
     with transaction.atomic():
-        booking = (
-            # `of`: PostgreSQL refuses FOR UPDATE on the nullable side of the outer join.
-            Booking.objects.select_for_update(of=("self",))
-            .select_related("financials")
-            .filter(source=data.source, external_ref=data.external_ref)
-            .first()
-        )
+        booking, financials = booking_lock(source=data.source, external_ref=data.external_ref)
         created = booking is None
         if created:
             booking = Booking(source=data.source, external_ref=data.external_ref)
             financials = Financials(booking=booking)
             before: dict[str, Any] = {}
         else:
-            financials = booking.financials
             before = _snapshot(booking, financials)
 
         notes_changed = not created and data.internal_notes not in (None, booking.internal_notes)
@@ -145,7 +171,7 @@ def booking_upsert(
         if data.internal_notes is not None:
             booking.internal_notes = data.internal_notes
         for name in MONEY_INPUTS:
-            setattr(financials, name, getattr(data, name))
+            setattr(financials, name, _as_stored(getattr(data, name)))
         financials.recompute()
 
         after = _snapshot(booking, financials)
