@@ -250,7 +250,7 @@ CELERY_BEAT_SCHEDULE = {
     "crew-reminders": {"task": "crew.tasks.send_reminders", "schedule": 300.0},
 }
 PIPELINE_STALE_AFTER_SECONDS = _read("PIPELINE_STALE_AFTER_SECONDS", int, 120)
-# Retry policy of the outside-world stages (jada/pipeline.py explains how they combine).
+# Retry policy of the outside-world stages (jada/pipeline/retry.py explains how they combine).
 PIPELINE_TASK_RETRIES = _read("PIPELINE_TASK_RETRIES", int, 5)
 PIPELINE_RETRY_BASE_SECONDS = _read("PIPELINE_RETRY_BASE_SECONDS", int, 10)
 PIPELINE_RETRY_MAX_SECONDS = _read("PIPELINE_RETRY_MAX_SECONDS", int, 300)

@@ -111,15 +111,16 @@ def test_running_a_stage_again_sends_nothing_twice(
         booking = create(dock)
     sent = len(mail.outbox)
     crew_row = StageRun.objects.get(run__booking=booking, stage=Stage.CREW_NOTIFY)
+    summary_row = StageRun.objects.get(run__booking=booking, stage=Stage.SUMMARY)
 
-    assert tasks.crew_notify_stage.apply(args=[crew_row.pk]).get() == StageState.SUCCEEDED
-    assert tasks.summary_stage.apply(args=[crew_row.run_id]).get() == StageState.SUCCEEDED
+    assert tasks.run_stage.apply(args=[crew_row.pk]).get() == StageState.SUCCEEDED
+    assert tasks.run_stage.apply(args=[summary_row.pk]).get() == StageState.SUCCEEDED
     assert len(mail.outbox) == sent
     crew_row.refresh_from_db()
     assert crew_row.attempts == 1
     # Even reset to pending (as the operator's retry does), the service itself sends nothing.
     StageRun.objects.filter(pk=crew_row.pk).update(state=StageState.PENDING)
-    tasks.crew_notify_stage.apply(args=[crew_row.pk])
+    tasks.run_stage.apply(args=[crew_row.pk])
     assert len(mail.outbox) == sent
     crew_row.refresh_from_db()
     assert (crew_row.state, crew_row.attempts, crew_row.detail) == (
@@ -592,7 +593,6 @@ def test_stage_messages_are_acknowledged_only_once_a_stage_has_run():
     # A worker that dies mid-stage leaves its message to be redelivered, not lost.
     from jada import tasks
 
-    stage_tasks = [tasks.crew_notify_stage, tasks.guest_publish_stage, tasks.summary_stage]
-    assert all(task.acks_late for task in [*stage_tasks, tasks.resume_pipelines])
+    assert all(task.acks_late for task in [tasks.run_stage, tasks.resume_pipelines])
     assert celery_app.conf.task_reject_on_worker_lost is True
     assert celery_app.conf.worker_prefetch_multiplier == 1

@@ -213,13 +213,14 @@ def test_a_stage_delivered_twice_sends_nothing_twice(client, ready, worker):
     wait_for(lambda: all_succeeded(booking_id), "every stage to succeed")
     sent = emails()
     crew = outside(booking_id)[Stage.CREW_NOTIFY]
+    summary = outside(booking_id)[Stage.SUMMARY]
 
     # Redelivery of the same message (acks_late after a lost worker): the row says succeeded.
-    assert tasks.crew_notify_stage.delay(crew.pk).get(timeout=10) == "succeeded"
+    assert tasks.run_stage.delay(crew.pk).get(timeout=10) == "succeeded"
     # And the stage run again for real (the row reset, as the operator's retry does).
     StageRun.objects.filter(pk=crew.pk).update(state=StageState.PENDING)
-    assert tasks.crew_notify_stage.delay(crew.pk).get(timeout=10) == "succeeded"
-    assert tasks.summary_stage.delay(crew.run_id).get(timeout=10) == "succeeded"
+    assert tasks.run_stage.delay(crew.pk).get(timeout=10) == "succeeded"
+    assert tasks.run_stage.delay(summary.pk).get(timeout=10) == "succeeded"
 
     assert emails() == sent
     crew.refresh_from_db()

@@ -1,0 +1,71 @@
+"""The entry point: `start()` does the database stages and records the run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from django.db import transaction
+from django.utils import timezone
+
+from bookings.selectors import booking_operational
+from crew.services import PlannedAssignment, crew_event_sync
+from guests.services import guest_page_ensure
+from jada.models import PipelineRun, Stage, StageRun, StageState
+from jada.pipeline.dispatch import dispatch
+
+# Booking fields the guest page shows; a change to any of them re-publishes it.
+GUEST_FIELDS = frozenset(
+    {"guest_name", "guest_email", "guest_count", "starts_at", "duration_minutes", "dock", "status"}
+)
+
+
+def start(
+    booking_id: int,
+    *,
+    changed: Iterable[str] = (),
+    created: bool = False,
+    crew_plan: Sequence[PlannedAssignment] | None = None,
+    reason: str | None = None,
+) -> PipelineRun:
+    """Record the database stages now and queue the outside-world stages after commit."""
+    changed = frozenset(changed)
+    with transaction.atomic():
+        booking = booking_operational(booking_id)
+        crew = crew_event_sync(booking=booking, plan=crew_plan)
+        guest_page_ensure(booking=booking)
+        guest_needed = created or bool(changed & GUEST_FIELDS)
+        now = timezone.now()
+        if reason is None:
+            reason = _reason(created=created, cancelled=booking.is_cancelled)
+        run = PipelineRun.objects.create(
+            booking_id=booking_id,
+            reason=reason,
+            changed=sorted(changed | crew.changed),
+        )
+        done = {"state": StageState.SUCCEEDED, "started_at": now, "finished_at": now}
+        skipped = {"state": StageState.SKIPPED, "finished_at": now, "detail": "nothing changed"}
+        crew_notify = {} if crew.notify_needed else skipped
+        guest_publish = {} if guest_needed else skipped
+        StageRun.objects.bulk_create(
+            [
+                StageRun(run=run, stage=Stage.BOOKING, **done),
+                StageRun(
+                    run=run,
+                    stage=Stage.CREW_EVENT,
+                    detail=f"version {crew.event.version}",
+                    **done,
+                ),
+                StageRun(run=run, stage=Stage.CHECKLIST, **done),
+                StageRun(run=run, stage=Stage.CREW_NOTIFY, **crew_notify),
+                StageRun(run=run, stage=Stage.GUEST_PUBLISH, **guest_publish),
+                StageRun(run=run, stage=Stage.SUMMARY),
+            ]
+        )
+        transaction.on_commit(lambda: dispatch(run.pk))
+        return run
+
+
+def _reason(*, created: bool, cancelled: bool) -> str:
+    if created:
+        return "created"
+    return "cancelled" if cancelled else "changed"
