@@ -11,7 +11,8 @@ from django.views.decorators.http import require_safe
 
 from guests.storage import page_read
 
-# The shape of a session id; anything else is not looked up at all.
+# The shape of a session id; anything else is not looked up at all. The CloudFront function
+# (guests/cloudfront/viewer-request.js) accepts exactly the same ids.
 SESSION_ID_RE = re.compile(r"[A-Za-z0-9]{10,32}")
 CONTENT_TYPE = "text/html; charset=utf-8"
 

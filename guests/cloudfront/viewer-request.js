@@ -3,7 +3,9 @@
 // Plain ES5 on purpose: var, no modules, no arrow functions.
 // CloudFront caches under the rewritten URI: invalidate /g/<ID> and /jada-guest-<id>.html both.
 
-var GUEST_PAGE = /^\/g\/([A-Za-z0-9]+)$/;
+// The ids Django's /g/<ID> view accepts (guests/views.py SESSION_ID_RE), no more: anything else
+// reaches the bucket as it came and finds nothing (tests/guests/guest_page_ids.json, run on both).
+var GUEST_PAGE = /^\/g\/([A-Za-z0-9]{10,32})$/;
 
 function handler(event) {
     var request = event.request;

@@ -61,12 +61,16 @@ def run(events: list[dict]) -> list[dict]:
 
 
 def test_it_maps_guest_urls_to_the_exported_object():
-    [upper, lower, long_id] = run(
-        [event("/g/ABC123"), event("/g/xhqgmdh"), event("/g/XHQGMDH7K2P9")]
+    [upper, lower, longest] = run(
+        [
+            event("/g/ABC123DEF4"),
+            event("/g/xhqgmdh7k2"),
+            event("/g/" + "XHQGMDH7K2P9" * 2 + "ABCDEFGH"),
+        ]
     )
-    assert upper["uri"] == "/jada-guest-abc123.html"
-    assert lower["uri"] == "/jada-guest-xhqgmdh.html"
-    assert long_id["uri"] == "/jada-guest-xhqgmdh7k2p9.html"
+    assert upper["uri"] == "/jada-guest-abc123def4.html"
+    assert lower["uri"] == "/jada-guest-xhqgmdh7k2.html"
+    assert longest["uri"] == "/jada-guest-" + "xhqgmdh7k2p9" * 2 + "abcdefgh.html"
 
 
 @pytest.mark.parametrize(
@@ -96,9 +100,9 @@ def test_it_keeps_the_query_string_and_headers():
         "utm_source": {"value": "email"},
         "lang": {"value": "en", "multiValue": [{"value": "en"}]},
     }
-    original = event("/g/ABC123", querystring)
+    original = event("/g/ABC123DEF4", querystring)
     [request] = run([copy.deepcopy(original)])
-    assert request["uri"] == "/jada-guest-abc123.html"
+    assert request["uri"] == "/jada-guest-abc123def4.html"
     assert request["querystring"] == querystring
     assert request["headers"] == original["request"]["headers"]
     assert request["method"] == "GET"
