@@ -15,12 +15,15 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vCalAddress, vText
 
 from bookings.selectors import OperationalBooking
 from guests.models import GuestPage
 
 PAGE_TEMPLATE = "guests/page.html"
+# iTIP methods of the guest's calendar entry (RFC 5546): a published event, or its cancellation.
+PUBLISH = "PUBLISH"
+CANCEL = "CANCEL"
 # Characters left as they are in the data: link of the calendar entry (all valid in a URL).
 ICS_SAFE = ":;,./@-_=+!*'()~"
 
@@ -140,20 +143,28 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "charter"
 
 
-def render_ics(page: GuestPage, facts: GuestFacts) -> bytes:
-    """The calendar entry: one event whose SEQUENCE follows the page's revision."""
+def render_ics(page: GuestPage, facts: GuestFacts, *, method: str = PUBLISH) -> bytes:
+    """The calendar entry: one event whose SEQUENCE follows the page's revision.
+
+    `method` is PUBLISH (the page's link, the emails) or CANCEL (the cancellation email).
+    """
     brand = settings.GUEST_BRAND_NAME
     host = urlsplit(settings.GUEST_SITE_URL).hostname or "localhost"
     calendar = Calendar()
     calendar.add("prodid", f"-//{brand}//Guest page//EN")
     calendar.add("version", "2.0")
-    calendar.add("method", "PUBLISH")
+    calendar.add("method", method)
     event = Event()
     # The page id, not the session id: the UID must not carry the page's secret.
     event.add("uid", f"guest-page-{page.pk}@{host}")
     # Fixed per page so that an unchanged page renders the same bytes; SEQUENCE marks updates.
     event.add("dtstamp", (page.created_at or facts.starts_at).astimezone(UTC))
     event.add("sequence", page.revision)
+    # RFC 5546 §3.2: PUBLISH and CANCEL carry exactly one ORGANIZER, the address guests get mail
+    # from, named as the brand.
+    organizer = vCalAddress(f"mailto:{parseaddr(settings.DEFAULT_FROM_EMAIL)[1]}")
+    organizer.params["cn"] = vText(brand)
+    event["organizer"] = organizer
     event.add("dtstart", facts.starts_at)
     event.add("dtend", facts.ends_at)
     event.add("summary", f"{'Cancelled: ' if facts.cancelled else ''}{brand} charter")
@@ -191,9 +202,14 @@ def guest_email(
         from_email=formataddr((brand_name, parseaddr(settings.DEFAULT_FROM_EMAIL)[1])),
         to=[to],
         reply_to=[settings.GUEST_CONTACT_EMAIL],
+        # RFC 3834: no vacation replies to a message nobody typed.
+        headers={"Auto-Submitted": "auto-generated"},
     )
     message.attach_alternative(
         render_to_string("emails/guest-charter-body.html", context), "text/html"
     )
-    message.attach(context["ics_filename"], render_ics(page, facts).decode(), "text/calendar")
+    method = CANCEL if kind == "cancelled" else PUBLISH
+    ics = render_ics(page, facts, method=method).decode()
+    # iMIP (RFC 6047): the part's content type repeats the file's METHOD.
+    message.attach(context["ics_filename"], ics, f"text/calendar; method={method}")
     return message
