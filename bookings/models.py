@@ -6,7 +6,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
+from django.core.validators import (
+    BaseValidator,
+    MaxLengthValidator,
+    MaxValueValidator,
+    MinValueValidator,
+)
 from django.db import models
 
 from bookings.money import settle
@@ -26,17 +31,44 @@ class Status(models.TextChoices):
 
 
 DIRECTIONS_MAX_LENGTH = 600
+# What the guest page shows of a dock, bounded in UTF-8 bytes so the page stays within 14 KB (one
+# round trip) with every field at its longest, in any script: a dock's text is on the page, in
+# its calendar link and its map link, so a byte of it costs up to 12 (tests/guests/test_render.py).
+DOCK_NAME_MAX_BYTES = 120
+DOCK_ADDRESS_MAX_BYTES = 160
+DIRECTIONS_MAX_BYTES = 500
+
+
+class MaxBytesValidator(BaseValidator):
+    """At most `limit_value` bytes once encoded as UTF-8, whatever the script."""
+
+    message = (
+        "Ensure this value has at most %(limit_value)d bytes (it has %(show_value)d): letters "
+        "with accents take 2 bytes, most other scripts 3 and emoji 4."
+    )
+    code = "max_bytes"
+
+    def compare(self, a: int, b: int) -> bool:
+        return a > b
+
+    def clean(self, x: str) -> int:
+        return len(x.encode("utf-8"))
 
 
 class Dock(models.Model):
-    name = models.CharField(max_length=120, unique=True)
-    address = models.CharField(max_length=255, blank=True)
-    # Bounded so the guest page stays within 14 KB (one round trip) with every field at its
-    # longest, in any script (tests/guests/test_render.py).
+    name = models.CharField(
+        max_length=120, unique=True, validators=[MaxBytesValidator(DOCK_NAME_MAX_BYTES)]
+    )
+    address = models.CharField(
+        max_length=255, blank=True, validators=[MaxBytesValidator(DOCK_ADDRESS_MAX_BYTES)]
+    )
     directions = models.TextField(
         blank=True,
         max_length=DIRECTIONS_MAX_LENGTH,
-        validators=[MaxLengthValidator(DIRECTIONS_MAX_LENGTH)],
+        validators=[
+            MaxLengthValidator(DIRECTIONS_MAX_LENGTH),
+            MaxBytesValidator(DIRECTIONS_MAX_BYTES),
+        ],
         help_text="Shown to guests and crew.",
     )
     map_url = models.URLField(blank=True)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from urllib.parse import unquote
 
 import html5lib
 import pytest
+from django.core.exceptions import ValidationError
 from icalendar import Calendar
 
 from bookings.models import Booking, Dock
@@ -34,27 +36,64 @@ def ics_of(html: str) -> bytes:
     return unquote(match.group(1).replace("&#x27;", "'")).encode()
 
 
-def test_it_stays_within_14_kb_with_every_field_at_its_longest():
-    # Two-byte characters cost the most: twice in the page, percent-encoded in its calendar link.
-    def longest(field: str, model) -> str:
-        return "é" * model._meta.get_field(field).max_length
+def fill(model, field: str, unit: str) -> str:
+    """`unit` repeated as often as the field's bounds allow: characters and UTF-8 bytes both."""
+    model_field = model._meta.get_field(field)
+    text = ""
+    while len(text) < model_field.max_length:
+        try:
+            model_field.run_validators(text + unit)
+        except ValidationError:
+            break
+        text += unit
+    return text
 
+
+# CJK and emoji (3 and 4 bytes), accents, and what HTML, URLs and ICS escape the most: an
+# apostrophe becomes &#x27; on the page and %27 in its links.
+SCRIPTS = ["é", "中", "😀", "'", '"', "&", "<", "\\", ",", "\n", "a b"]
+
+
+@pytest.mark.parametrize("unit", SCRIPTS)
+@pytest.mark.parametrize("cancelled", [False, True])
+def test_it_stays_within_14_kb_with_every_field_at_its_longest(unit, cancelled):
+    dock = Dock(
+        name=fill(Dock, "name", unit),
+        address=fill(Dock, "address", unit),
+        directions=fill(Dock, "directions", unit),
+        map_url="https://maps.example.com/?" + "q&" * 86,
+    )
+    dock.full_clean(validate_unique=False, validate_constraints=False)  # what the admin would store
     facts = GuestFacts(
-        guest_name=longest("guest_name", Booking),
+        guest_name=unit * Booking._meta.get_field("guest_name").max_length,
         guest_count=Booking._meta.get_field("guest_count").validators[-1].limit_value,
         starts_at=datetime(2030, 12, 31, 23, 59, tzinfo=UTC),
         duration_minutes=24 * 60,
-        dock_name=longest("name", Dock),
-        dock_address=longest("address", Dock),
-        dock_directions=longest("directions", Dock),
-        dock_map_url="https://maps.example.com/?q=" + "a" * 172,
-        cancelled=False,
+        dock_name=dock.name,
+        dock_address=dock.address,
+        dock_directions=dock.directions,
+        dock_map_url=dock.map_url,
+        cancelled=cancelled,
         source_label="Other marketplace",
-        reference="R" * Booking._meta.get_field("external_ref").max_length,
+        reference=unit * Booking._meta.get_field("external_ref").max_length,
     )
     page = GuestPage(booking_id=1, session_id="A" * 32, revision=999)
     rendered = render_page(page, facts)
     assert len(rendered.html) <= 14 * 1024, len(rendered.html)
+    # Without its map link the page spells the dock into a map search instead.
+    rendered = render_page(page, replace(facts, dock_map_url=""))
+    assert len(rendered.html) <= 14 * 1024, len(rendered.html)
+
+
+@pytest.mark.parametrize("field", ["name", "address", "directions"])
+def test_a_dock_text_over_its_byte_bound_is_refused(field):
+    text = fill(Dock, field, "中")
+    dock = Dock(**{"name": "Dock", field: text})
+    dock.full_clean(validate_unique=False, validate_constraints=False)
+    setattr(dock, field, text + "中")
+    with pytest.raises(ValidationError) as error:
+        dock.full_clean(validate_unique=False, validate_constraints=False)
+    assert "bytes" in str(error.value.message_dict[field])
 
 
 def test_it_is_valid_html5(booking):
