@@ -279,11 +279,12 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 OPERATOR_EMAILS = _read("OPERATOR_EMAILS", _list, ["operator@sailjada.com"])
 SUMMARY_WEBHOOK_URL = _read("SUMMARY_WEBHOOK_URL", _url, "")
 SUMMARY_WEBHOOK_SECRET = _read("SUMMARY_WEBHOOK_SECRET", str, "")
-if SUMMARY_WEBHOOK_URL and not SUMMARY_WEBHOOK_SECRET:
+if SUMMARY_WEBHOOK_URL:
     # Caught at start-up rather than as a summary stage failing on every run.
-    raise ImproperlyConfigured(
-        "SUMMARY_WEBHOOK_SECRET: required when SUMMARY_WEBHOOK_URL is set (the body is signed)"
-    )
+    from jada.lib.webhook import webhook_refusal
+
+    if _refusal := webhook_refusal(SUMMARY_WEBHOOK_URL, SUMMARY_WEBHOOK_SECRET):
+        raise ImproperlyConfigured(_refusal)
 GUEST_EMAILS_ENABLED = _read("GUEST_EMAILS_ENABLED", _bool, True)
 # Marketplaces whose terms forbid contacting their guests directly.
 GUEST_EMAILS_BLOCKED_SOURCES = _read("GUEST_EMAILS_BLOCKED_SOURCES", _list, [])
@@ -338,6 +339,8 @@ LOGGING = {
         # Django's own logger has a console handler of its own (with DEBUG): one line, not two.
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
+        # Its debug lines print every request's path and query, where hook URLs keep their key.
+        "urllib3": {"level": "INFO"},
     },
 }
 

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
@@ -30,6 +29,8 @@ from bookings.models import Booking, Financials
 from crew.formatting import local, minutes_text, when_text
 from crew.models import Assignment, CrewEvent, Role
 from guests.models import GuestPage
+from jada.lib.redact import urls_redacted
+from jada.lib.webhook import webhook_refusal
 from jada.models import PipelineRun, Stage, StageRun, StageState
 
 logger = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ TIMESTAMP_HEADER = "X-Jada-Timestamp"
 
 
 class WebhookNotConfigured(Exception):
-    """SUMMARY_WEBHOOK_URL is set without SUMMARY_WEBHOOK_SECRET: nothing is posted unsigned."""
+    """The webhook's settings are refused (no or a short secret, plain http): nothing is posted."""
 
 
 @dataclass(frozen=True)
@@ -249,14 +250,15 @@ def webhook_signature(body: bytes, secret: str, *, timestamp: int) -> str:
 
 def webhook_post(payload: dict[str, Any], *, delivery: str) -> requests.Response:
     """POST the payload, signed; raises for an unreachable receiver or a non-2xx answer."""
-    secret = settings.SUMMARY_WEBHOOK_SECRET
-    if not secret:
-        raise WebhookNotConfigured("SUMMARY_WEBHOOK_SECRET is not set; the webhook stays unsent")
+    url, secret = settings.SUMMARY_WEBHOOK_URL, settings.SUMMARY_WEBHOOK_SECRET
+    refusal = webhook_refusal(url, secret)
+    if refusal:
+        raise WebhookNotConfigured(refusal)
     body = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
     timestamp = int(time.time())
     try:
         response = requests.post(
-            settings.SUMMARY_WEBHOOK_URL,
+            url,
             data=body,
             headers={
                 "Content-Type": "application/json",
@@ -269,21 +271,22 @@ def webhook_post(payload: dict[str, Any], *, delivery: str) -> requests.Response
         )
         response.raise_for_status()  # 5xx and 429 are retried (pipeline.is_transient), 4xx not
     except requests.RequestException as e:
-        # Hook URLs often carry their key in the path or query: the error goes on to the stage's
-        # row, the logs, the admin and the next summary, so it names the receiver's host only.
-        e.args = tuple(_without_hook_secrets(str(arg)) for arg in e.args)
-        raise
+        raise _redacted(e) from None
     return response
 
 
-def _without_hook_secrets(text: str) -> str:
-    url = settings.SUMMARY_WEBHOOK_URL
-    parts = urlsplit(url)
-    path_and_query = parts.path + (f"?{parts.query}" if parts.query else "")
-    secrets = [url, path_and_query, parts.path, parts.query]
-    for secret in sorted((s for s in secrets if s and s != "/"), key=len, reverse=True):
-        text = text.replace(secret, "/…" if secret != url else f"{parts.scheme}://{parts.netloc}/…")
-    return text
+def _redacted(error: requests.RequestException) -> requests.RequestException:
+    """The same kind of error naming the receiver's scheme and host only.
+
+    Hook URLs carry their key in the user, path or query, and the error goes on to the stage's
+    row, the logs, the admin and the next summary. The original is dropped (`from None`), with
+    its request and response, so no traceback or serialised result can print the URL either.
+    """
+    answer = None
+    if error.response is not None:
+        answer = requests.Response()
+        answer.status_code, answer.reason = error.response.status_code, error.response.reason
+    return type(error)(urls_redacted(str(error)), response=answer)
 
 
 def summary_send(*, run_id: int) -> str:

@@ -90,6 +90,35 @@ def test_a_webhook_without_its_secret_refuses_to_start(tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("url", "secret", "named"),
+    [
+        # A short secret can be guessed offline from one captured delivery.
+        ("https://hooks.example.com/jada", "Sh0rt-but-s3cret", "SUMMARY_WEBHOOK_SECRET"),
+        # Plain http would carry the signed summary (money included) readable on the way.
+        ("http://hooks.example.com/jada?key=K3yInUrl", "x" * 32, "SUMMARY_WEBHOOK_URL"),
+    ],
+)
+def test_a_weak_webhook_refuses_to_start_without_echoing_it(tmp_path, url, secret, named):
+    env = production_env(tmp_path)
+    env.update(SUMMARY_WEBHOOK_URL=url, SUMMARY_WEBHOOK_SECRET=secret)
+    result = manage(env, "check")
+    assert result.returncode != 0
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert f"ImproperlyConfigured: {named}" in last_line, last_line
+    assert "Sh0rt" not in result.stderr and "K3yInUrl" not in result.stderr
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:9000", "localhost:9000", "[::1]:9000"])
+def test_a_long_secret_and_https_or_a_loopback_hook_start(tmp_path, host):
+    env = production_env(tmp_path)
+    env.update(SUMMARY_WEBHOOK_URL=f"http://{host}/hook", SUMMARY_WEBHOOK_SECRET="k" * 32)
+    result = manage(env, "check")
+    assert result.returncode == 0, result.stderr
+    env.update(SUMMARY_WEBHOOK_URL="https://hooks.example.com/jada")
+    assert manage(env, "check").returncode == 0
+
+
+@pytest.mark.parametrize(
     ("name", "value"),
     [
         ("DEBUG", "maybe"),

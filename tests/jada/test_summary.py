@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.core import mail
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from bookings.services import booking_upsert
@@ -26,7 +27,7 @@ from tests.conftest import booking_data
 
 pytestmark = pytest.mark.django_db
 
-SECRET = "whsec-test-4f1b2c"
+SECRET = "whsec-test-4f1b2c-9d8e7a6b5c4d3e2f1a0b"  # 32 characters or more, as required
 PLAN = [
     PlannedAssignment("CAP_001", "captain"),
     PlannedAssignment("CREW_001", "deckhand"),
@@ -251,35 +252,72 @@ def test_a_receiver_that_hangs_is_given_up_on_and_retried(
     assert len(summaries()) == 1
 
 
+# What a hook URL hides (user, password, path, query), spelled as receivers hand them out:
+# requests prints `%7E` as `~` and `%2f` as `%2F`, so a literal replace of the setting misses it.
+HOOK_PATHS = [
+    "/services/T0/B1/SeCrEtPaTh?key=SECRETKEY",
+    "/hooks/%7ESeCrEtPaTh/%2fx?key=%7ESECRETKEY",
+    "/hooks/SeCrEtPaTh?key=SECRETKEY%2f%7E",
+]
+HIDDEN = ("SeCrEtPaTh", "SECRETKEY", "hookuser", "hookpass")
+
+
+def closed_port_url() -> str:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{s.getsockname()[1]}"  # closed once the block ends
+
+
+@pytest.mark.parametrize("userinfo", ["", "hookuser:hookpass@"])
+@pytest.mark.parametrize("path", HOOK_PATHS)
 @pytest.mark.parametrize("reachable", [True, False])
-def test_the_hook_url_s_secrets_never_reach_errors_or_logs(
+def test_the_hook_url_s_secrets_never_reach_errors_logs_admin_or_payloads(
     dock,
     roster,
     templates,
     settings,
     receiver,
     caplog,
+    client,
+    alice,
     reachable,
+    path,
+    userinfo,
     django_capture_on_commit_callbacks,
 ):
-    import socket
+    import logging
 
-    if reachable:
-        receiver.statuses = [503]
-        base = receiver.url.rsplit("/hooks/", 1)[0]
-    else:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            base = f"http://127.0.0.1:{s.getsockname()[1]}"  # closed once the block ends
-    settings.SUMMARY_WEBHOOK_URL = f"{base}/services/T0/B1/SeCrEtPaTh?key=SECRETKEY"
+    caplog.set_level(logging.DEBUG)
+    base = receiver.url.rsplit("/hooks/", 1)[0] if reachable else closed_port_url()
+    receiver.statuses = [503]
+    host = base.removeprefix("http://")
+    settings.SUMMARY_WEBHOOK_URL = f"http://{userinfo}{host}{path}"
     settings.SUMMARY_WEBHOOK_SECRET = SECRET
     with django_capture_on_commit_callbacks(execute=True):
         booking = create(dock)
     stage = StageRun.objects.get(run__booking=booking, stage=Stage.SUMMARY)
     assert stage.state == "failed" and stage.next_attempt_at is not None
-    assert "503" in stage.last_error if reachable else "ConnectionError" in stage.last_error
-    for text in (stage.last_error, caplog.text):
-        assert "SeCrEtPaTh" not in text and "SECRETKEY" not in text
+    if reachable:
+        assert stage.last_error.startswith("HTTPError: 503 Server Error")
+    else:
+        assert stage.last_error.startswith("ConnectionError")
+    # The receiver is still named, by scheme and host: the operator knows what failed.
+    assert f"http://{host}/…" in stage.last_error or "host='127.0.0.1'" in stage.last_error
+
+    client.force_login(alice)
+    admin = client.get(reverse("admin:jada_pipelinerun_change", args=[stage.run_id]))
+    assert admin.status_code == 200 and "Summary to operator" in admin.content.decode()
+    # The retry's delivery and the emails of the run, too.
+    pipeline.resume(now=stage.next_attempt_at + timezone.timedelta(hours=1))
+    payloads = [r["body"].decode() for r in receiver.requests]
+    surfaces = [stage.last_error, caplog.text, admin.content.decode(), *payloads]
+    surfaces += [m.body for m in mail.outbox]
+    for text in surfaces:
+        for hidden in HIDDEN:
+            assert hidden not in text
+    assert len(payloads) == (2 if reachable else 0)
 
 
 def test_no_webhook_is_posted_unsigned(
@@ -293,6 +331,23 @@ def test_no_webhook_is_posted_unsigned(
     assert stage.state == "failed" and "SUMMARY_WEBHOOK_SECRET" in stage.last_error
     assert receiver.requests == []
     assert stage.next_attempt_at is None
+
+
+@pytest.mark.parametrize(
+    ("url", "secret"),
+    [("http://hooks.example.com/jada", SECRET), ("RECEIVER", "s" * 31)],
+)
+def test_a_weak_webhook_is_never_posted(
+    dock, roster, templates, settings, receiver, url, secret, django_capture_on_commit_callbacks
+):
+    settings.SUMMARY_WEBHOOK_URL = receiver.url if url == "RECEIVER" else url
+    settings.SUMMARY_WEBHOOK_SECRET = secret
+    with django_capture_on_commit_callbacks(execute=True):
+        booking = create(dock)
+    stage = StageRun.objects.get(run__booking=booking, stage=Stage.SUMMARY)
+    assert stage.state == "failed" and stage.next_attempt_at is None
+    assert stage.last_error.startswith("WebhookNotConfigured: SUMMARY_WEBHOOK_")
+    assert receiver.requests == []
 
 
 def test_the_summary_is_sent_once_per_run(
