@@ -73,6 +73,9 @@ def assignment_event(assignment: Assignment, *, now: datetime) -> Event:
     attendee.params["cn"] = vText(assignment.member.name)
     attendee.params["role"] = vText("REQ-PARTICIPANT")
     attendee.params["partstat"] = vText(PARTSTAT.get(assignment.state, "NEEDS-ACTION"))
+    if assignment.state == AssignmentState.PENDING and not is_cancelled(assignment):
+        # RFC 5545 §3.2.17: an answer is expected (accept or decline on the crew page).
+        attendee.params["rsvp"] = "TRUE"
     vevent.add("attendee", attendee, encode=0)
     return vevent
 

@@ -143,7 +143,15 @@ def _apply_plan(
     for assignment in existing.values():
         if assignment.removed_at is None:
             assignment.removed_at = now
-            assignment.save(update_fields=["removed_at"])
+            fields = ["removed_at"]
+            told = assignment.notified_snapshot or {}
+            if told.get("call_at") and not told.get("cancelled"):
+                # Their cancellation and feed keep the shift they were invited for, not one the
+                # charter moved to in this same change (or since they were last told).
+                assignment.call_at = datetime.fromisoformat(told["call_at"])
+                assignment.shift_minutes = told.get("shift_minutes", assignment.shift_minutes)
+                fields += ["call_at", "shift_minutes"]
+            assignment.save(update_fields=fields)
             changed = True
     if added:
         Assignment.objects.bulk_create(added)
