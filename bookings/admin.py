@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from bookings import services, views
+from bookings.exports import spreadsheet_cell
 from bookings.forms import BookingForm, BookingMoneyForm
 from bookings.models import AuditEntry, Booking, Dock
 from bookings.selectors import month_start, next_month, operator_zone, parse_month
@@ -402,7 +403,7 @@ class BookingAdmin(admin.ModelAdmin):
                 financials = _financials(booking)
                 names = (*MONEY_INPUTS, "fee", "net_revenue", "currency")
                 row += [getattr(financials, n) if financials else "" for n in names]
-            writer.writerow(row)
+            writer.writerow([spreadsheet_cell(value) for value in row])
         return response
 
     @admin.action(description="Retry failed pipeline stages", permissions=["change"])
