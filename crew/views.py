@@ -15,12 +15,15 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from crew import selectors, services
+from crew import cards, selectors, services
 from crew.forms import LinkRequestForm, LoginConfirmForm, RespondForm, TickForm
+from crew.fragments import render_cached
 from crew.ics import feed_ics
 from crew.links import answer_user, login_user, safe_next
 
 NOINDEX = "noindex, nofollow"
+CARD = "crew/_assignment.html"
+PAST = "crew/_past.html"
 
 
 def _page(request: HttpRequest, template: str, context: dict, status: int = 200) -> HttpResponse:
@@ -54,8 +57,16 @@ def _back(request: HttpRequest, next_value: str | None, default: str) -> HttpRes
 @never_cache
 @crew_required
 def portal(request: HttpRequest) -> HttpResponse:
-    data = selectors.portal_for(request.crew_member, now=timezone.now())
-    context = {"portal": data, "here": request.path, "zone_name": settings.TIME_ZONE_NAME}
+    data = cards.portal_for(request.crew_member, now=timezone.now())
+    here = request.path
+    context = {
+        "portal": data,
+        "cards": render_cached(request, CARD, data.upcoming, name="a", here=here),
+        "past": render_cached(
+            request, PAST, [data.past] if data.past else [], name="past", here=here
+        ),
+        "zone_name": settings.TIME_ZONE_NAME,
+    }
     return _page(request, "crew/portal.html", context)
 
 
@@ -63,13 +74,12 @@ def portal(request: HttpRequest) -> HttpResponse:
 @never_cache
 @crew_required
 def assignment(request: HttpRequest, pk: int) -> HttpResponse:
-    found = selectors.assignment_for(request.crew_member, pk)
+    found = cards.assignment_for(request.crew_member, pk)
     if found is None:
         raise Http404("Not your assignment.")
     context = {
         "a": found,
-        "cards": [found],
-        "here": request.path,
+        "cards": render_cached(request, CARD, [found], name="a", here=request.path),
         "zone_name": settings.TIME_ZONE_NAME,
     }
     return _page(request, "crew/assignment.html", context)
