@@ -71,6 +71,12 @@ def _db(raw: str) -> dict:
     return env.db_url_config(raw)
 
 
+def _redis_url(raw: str) -> str:
+    if urlsplit(raw).scheme not in ("redis", "rediss", "unix"):
+        raise ValueError("expected a URL such as redis://127.0.0.1:6379/1")
+    return raw
+
+
 def _log_level(raw: str) -> str:
     level = raw.strip().upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
@@ -170,6 +176,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default must work on a fresh checkout, where var/ does not exist yet.
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# A cache shared by every process (Redis, CACHE_URL): sessions are read from it and written
+# through to the database, so a logout or a changed password ends them in every process; the crew
+# portal keeps its rendered cards there. Without one: local memory, sessions in the database only.
+CACHE_URL = _read("CACHE_URL", _redis_url, "")
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
