@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from crew.placeholders import validate_placeholders
+
 
 class Role(models.TextChoices):
     CAPTAIN = "captain", "Captain"
@@ -158,6 +160,7 @@ class ChecklistTemplate(models.Model):
     text = models.CharField(
         max_length=200,
         help_text="Placeholders filled from the charter: {guest_count}, {dock}, {start}.",
+        validators=[validate_placeholders],
     )
     position = models.PositiveSmallIntegerField(default=0)
     active = models.BooleanField(default=True)

@@ -34,6 +34,7 @@ from crew.models import (
     Role,
     new_feed_token,
 )
+from crew.placeholders import placeholders_fill
 
 logger = logging.getLogger(__name__)
 
@@ -234,15 +235,10 @@ def crew_event_sync(
 
 def render_checklist_text(template: ChecklistTemplate, event: CrewEvent) -> str:
     local_start = timezone.localtime(event.starts_at)
-    try:
-        return template.text.format(
-            guest_count=event.guest_count,
-            dock=event.dock_name,
-            start=f"{local_start:%H:%M}",
-        )
-    except (KeyError, IndexError, ValueError):
-        # A typo in a template must not stop the pipeline; show the text as written.
-        return template.text
+    # A template saved before placeholders were checked must not stop the pipeline: any error
+    # shows the text as written.
+    values = {"guest_count": event.guest_count, "dock": event.dock_name}
+    return placeholders_fill(template.text, values | {"start": f"{local_start:%H:%M}"})
 
 
 def checklist_sync(*, event: CrewEvent) -> bool:
