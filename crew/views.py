@@ -33,6 +33,22 @@ def _page(request: HttpRequest, template: str, context: dict, status: int = 200)
     return response
 
 
+def no_referrer(view: Callable) -> Callable:
+    """Pages opened from a link with its token in the URL: the browser sends no Referer on.
+
+    Without it the confirm page's POST (and any link followed from the page) would carry the
+    URL, token included, in its Referer header to whatever logs them.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response["Referrer-Policy"] = "no-referrer"
+        return response
+
+    return wrapper
+
+
 def crew_required(view: Callable) -> Callable:
     """Signed-in crew only; anyone else signed in (staff) gets 404, strangers the sign-in page."""
 
@@ -122,6 +138,7 @@ def checklist_tick(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @never_cache
+@no_referrer
 def login_view(request: HttpRequest) -> HttpResponse:
     """GET shows a button (mail scanners open links); only the POST signs in."""
     source = request.POST if request.method == "POST" else request.GET
@@ -144,6 +161,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @never_cache
+@no_referrer
 def answer(request: HttpRequest, pk: int) -> HttpResponse:
     """Accept or decline from an email link: GET shows the buttons, only a POST records."""
     source = request.POST if request.method == "POST" else request.GET

@@ -353,7 +353,15 @@ LOGGING = {
             "datefmt": "%Y-%m-%d %H:%M:%S %z",
         }
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Feed URLs are their own key: no log line prints one (jada.lib.logs).
+    "filters": {"feed_tokens": {"()": "jada.lib.logs.FeedTokenFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["feed_tokens"],
+        }
+    },
     "root": {"handlers": ["console"], "level": _read("LOG_LEVEL", _log_level, "INFO")},
     "loggers": {
         # Django's own logger has a console handler of its own (with DEBUG): one line, not two.

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.test import override_settings
 from django.urls import reverse
@@ -42,6 +43,16 @@ def test_get_shows_a_button_and_does_not_sign_in(client, dana):
     assert "_auth_user_id" not in client.session
     # Opening it twice (a mail scanner, then the member) changes nothing.
     assert client.get(url).status_code == 200
+
+
+def test_pages_opened_from_a_link_send_no_referer(client, dana, event):
+    # The confirm page's URL holds the token; its POST must not repeat it in a Referer.
+    for url in (crew_login_url(dana), crew_answer_url(event.assignments.first())):
+        path = url.removeprefix(settings.SITE_URL)
+        response = client.get(path)
+        assert response.status_code == 200
+        assert response["Referrer-Policy"] == "no-referrer"
+        assert b'type="submit"' in response.content
 
 
 def test_post_signs_in_and_goes_to_next(client, dana):
