@@ -349,7 +349,7 @@ def create_booking(*, crew: tuple[str, ...] = ("CAP_001", "CREW_001", "CREW_002"
         for code in crew
     ]
     with transaction.atomic():
-        booking = booking_upsert(data=data, via="bench", start_pipeline=False).booking
+        booking = booking_upsert(data=data, via="bench").booking
         pipeline.start(booking.pk, created=True, crew_plan=plan)
     return booking.pk
 

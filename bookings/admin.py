@@ -1,7 +1,8 @@
 """The operator's admin. Money appears only for bookings.view_financials / change_financials.
 
-The admin parses, checks permission and calls `bookings.services.booking_upsert`; it holds no
-business logic of its own.
+The admin parses, checks permission and calls a service; it holds no business logic of its own.
+What other apps keep for a booking (its pipeline, crew and guest page) is added by the
+orchestrating app through the hooks `booking_write`, `linked_fieldsets` and `crew_fill`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
@@ -26,8 +27,7 @@ from bookings.exports import spreadsheet_cell
 from bookings.forms import BookingForm, BookingMoneyForm
 from bookings.models import AuditEntry, Booking, Dock
 from bookings.selectors import month_start, next_month, operator_zone, parse_month
-from bookings.services import MONEY_INPUTS
-from jada import pipeline
+from bookings.services import MONEY_INPUTS, UpsertResult
 
 VIEW_MONEY = "bookings.view_financials"
 CHANGE_MONEY = "bookings.change_financials"
@@ -84,21 +84,6 @@ class MonthFilter(admin.SimpleListFilter):
         return queryset.filter(starts_at__gte=start, starts_at__lt=end)
 
 
-class NeedsAttentionFilter(admin.SimpleListFilter):
-    """Bookings with a failed pipeline stage in any run."""
-
-    title = "needs attention"
-    parameter_name = "attention"
-
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [("yes", "A pipeline stage failed")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value() == "yes":
-            return queryset.filter(pk__in=pipeline.needs_attention_booking_ids())
-        return queryset
-
-
 def format_changes(entry: AuditEntry) -> str:
     return "; ".join(
         f"{name}: {'—' if before is None else before} → {'—' if after is None else after}"
@@ -119,12 +104,12 @@ class BookingAdmin(admin.ModelAdmin):
         "guest_count",
     )
     list_display_money = ("gross", "net")
-    list_filter = ("source", MonthFilter, "status", NeedsAttentionFilter)
+    list_filter: tuple = ("source", MonthFilter, "status")
     # Search never reaches money: a search box would otherwise be an oracle for amounts.
     search_fields = ("external_ref", "guest_name")
     list_per_page = 100
     ordering = ("-starts_at", "-pk")
-    actions = ("export_csv", "retry_failed_stages")
+    actions: tuple[str, ...] = ("export_csv",)
     change_list_template = "admin/bookings/booking/change_list.html"
 
     # --- permissions -----------------------------------------------------------------------
@@ -195,7 +180,7 @@ class BookingAdmin(admin.ModelAdmin):
                 description = None
             fieldsets.append(("Financials", {"fields": fields, "description": description}))
         if obj is not None:
-            fieldsets.append(("Pipeline", {"fields": ["places", "pipeline_runs"]}))
+            fieldsets += self.linked_fieldsets(request, obj)
             if can_view_money(request):
                 fieldsets.append(("Audit log (money and status)", {"fields": ["audit_log"]}))
             fieldsets.append(("Record", {"fields": ["created_local", "updated_local"]}))
@@ -208,8 +193,11 @@ class BookingAdmin(admin.ModelAdmin):
         readonly = [
             "source",
             "external_ref",
-            "places",
-            "pipeline_runs",
+            *(
+                name
+                for _, options in self.linked_fieldsets(request, obj)
+                for name in options["fields"]
+            ),
             "created_local",
             "updated_local",
         ]
@@ -222,8 +210,24 @@ class BookingAdmin(admin.ModelAdmin):
         kwargs["form"] = BookingMoneyForm if self._money_editable(request, obj) else BookingForm
         return super().get_form(request, obj, **kwargs)
 
+    # --- hooks for the orchestrating app -------------------------------------------------------
+
+    def booking_write(self, **kwargs: Any) -> UpsertResult:
+        """Write the booking (`booking_upsert` arguments); the pipeline app adds its start."""
+        return services.booking_upsert(**kwargs)
+
+    def linked_fieldsets(self, request: HttpRequest, obj: Booking) -> list[tuple[str, dict]]:
+        """Read-only fieldsets of what other apps keep for this booking; none here."""
+        return []
+
+    def crew_fill(self, booking_ids: list[int]) -> dict[int, str]:
+        """Booking id → "accepted/assigned" crew, for the calendar; unknown here."""
+        return {}
+
+    # --- saving ------------------------------------------------------------------------------
+
     def save_model(self, request: HttpRequest, obj: Booking, form: BookingForm, change: bool):
-        result = form.submit(by=request.user)
+        result = form.submit(by=request.user, write=self.booking_write)
         # The admin goes on to log and redirect with this object; point it at the saved row.
         obj.pk = result.booking.pk
         obj._state.adding = False
@@ -309,54 +313,6 @@ class BookingAdmin(admin.ModelAdmin):
             rows,
         )
 
-    @admin.display(description="crew and guest page")
-    def places(self, obj: Booking) -> str:
-        found = pipeline.booking_places(obj.pk)
-        if not found:
-            return "None yet."
-        return format_html(
-            "<ul>{}</ul>",
-            format_html_join("", '<li><a href="{}">{}</a></li>', ((u, t) for t, u in found)),
-        )
-
-    @admin.display(description="pipeline runs")
-    def pipeline_runs(self, obj: Booking) -> str:
-        runs = pipeline.runs_for_booking(obj.pk)
-        if not runs:
-            return "No pipeline run yet."
-        rows = format_html_join(
-            "",
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            (
-                (
-                    local(run.created_at),
-                    run.reason,
-                    run.state,
-                    format_html_join(
-                        "",
-                        '<div class="stage stage-{}">{}: <strong>{}</strong>{}{}</div>',
-                        (
-                            (
-                                stage.state,
-                                stage.get_stage_display(),
-                                stage.get_state_display(),
-                                f" (attempts {stage.attempts})" if stage.attempts else "",
-                                f" — {stage.last_error[:200]}" if stage.last_error else "",
-                            )
-                            for stage in run.stages.all()
-                        ),
-                    ),
-                )
-                for run in runs
-            ),
-        )
-        return format_html(
-            "<table><thead><tr><th>started ({})</th><th>reason</th><th>state</th>"
-            "<th>stages</th></tr></thead><tbody>{}</tbody></table>",
-            ZONE_NAME,
-            rows,
-        )
-
     # --- actions ---------------------------------------------------------------------------
 
     @admin.action(description="Export selected bookings as CSV", permissions=["view"])
@@ -405,14 +361,6 @@ class BookingAdmin(admin.ModelAdmin):
                 row += [getattr(financials, n) if financials else "" for n in names]
             writer.writerow([spreadsheet_cell(value) for value in row])
         return response
-
-    @admin.action(description="Retry failed pipeline stages", permissions=["change"])
-    def retry_failed_stages(self, request: HttpRequest, queryset: QuerySet) -> None:
-        retried = sum(pipeline.retry_failed(pk) for pk in queryset.values_list("pk", flat=True))
-        if retried:
-            self.message_user(request, f"Re-queued {retried} failed stage(s).", messages.SUCCESS)
-        else:
-            self.message_user(request, "No failed stage to retry.", messages.INFO)
 
     # --- operator views hosted in the admin ------------------------------------------------
 
@@ -485,15 +433,6 @@ class DockAdmin(admin.ModelAdmin):
     fields = ("name", "address", "directions", "map_url")
     # Django 6 assumes https for scheme-less URLs; opt in now (and keep 5.2's warning quiet).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-
-    def save_model(self, request: HttpRequest, obj: Dock, form, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        if change and services.DOCK_SHOWN_FIELDS & set(form.changed_data):
-            count = services.dock_bookings_refresh(dock=obj)
-            if count:
-                self.message_user(
-                    request, f"Crew and guests of {count} upcoming charter(s) will be told."
-                )
 
     @admin.display(description="map")
     def map_link(self, dock: Dock) -> str:

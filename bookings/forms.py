@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +20,10 @@ from bookings.services import (
     booking_lock,
     booking_upsert,
 )
+
+# How a form's booking is written: `booking_upsert`, or a service with its arguments that does
+# more (the admin passes the one that also starts the pipeline).
+Write = Callable[..., UpsertResult]
 
 OPERATIONAL_FORM_FIELDS = ("source", "external_ref", *OPERATIONAL_FIELDS, "internal_notes")
 
@@ -69,7 +74,7 @@ class BookingForm(forms.ModelForm):
             **money,
         )
 
-    def submit(self, *, by: Any) -> UpsertResult:
+    def submit(self, *, by: Any, write: Write = booking_upsert) -> UpsertResult:
         """Save through the service, keeping the booking's money exactly as it is."""
         if self.instance.pk is None:
             # The admin only offers this form for changes; a new booking must carry its money.
@@ -81,7 +86,7 @@ class BookingForm(forms.ModelForm):
             if financials is None:
                 raise ValidationError("This booking no longer exists.")
             money = {name: getattr(financials, name) for name in MONEY_INPUTS}
-            return booking_upsert(data=self.booking_data(money), by=by, via="admin")
+            return write(data=self.booking_data(money), by=by, via="admin")
 
 
 class BookingMoneyForm(BookingForm):
@@ -115,6 +120,6 @@ class BookingMoneyForm(BookingForm):
                 ) from e
         return cleaned
 
-    def submit(self, *, by: Any) -> UpsertResult:
+    def submit(self, *, by: Any, write: Write = booking_upsert) -> UpsertResult:
         money = {name: self.cleaned_data[name] for name in MONEY_INPUTS}
-        return booking_upsert(data=self.booking_data(money), by=by, via="admin")
+        return write(data=self.booking_data(money), by=by, via="admin")

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncMonth
 
-from bookings.models import Booking, Financials, Source, Status
+from bookings.models import Booking, Dock, Financials, Source, Status
 
 
 @dataclass(frozen=True)
@@ -164,6 +164,15 @@ def bookings_starting_between(
             "status",
             "dock__name",
         )
+    )
+
+
+def dock_upcoming_booking_ids(*, dock: Dock, since: datetime) -> list[int]:
+    """Confirmed bookings at `dock` starting from `since`, earliest first."""
+    return list(
+        Booking.objects.filter(dock=dock, status=Status.CONFIRMED, starts_at__gte=since)
+        .order_by("starts_at")
+        .values_list("pk", flat=True)
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -148,7 +148,6 @@ def booking_upsert(
     by: AbstractBaseUser | None = None,
     via: str,
     by_name: str = "",
-    start_pipeline: bool = True,
 ) -> UpsertResult:
     """Create or update the booking keyed on (source, external_ref) with its Financials.
 
@@ -197,39 +196,6 @@ def booking_upsert(
             by_name=by_name,
             action="created" if created else "changed",
         )
-        result = UpsertResult(
+        return UpsertResult(
             booking=booking, created=created, changed=changed, money_changed=money_changed
         )
-        if start_pipeline and (created or changed):
-            # The one entry point that knows every stage; it does its database work in this
-            # transaction and queues the outside-world stages on commit.
-            from jada import pipeline
-
-            pipeline.start(booking.pk, changed=changed, created=created)
-        return result
-
-
-# Dock fields that crew emails, the portal and the guest page show.
-DOCK_SHOWN_FIELDS = frozenset({"name", "address", "directions", "map_url"})
-
-
-def dock_bookings_refresh(*, dock: Dock, now: datetime | None = None) -> int:
-    """After an edit of what a dock shows: tell the crew and guests of its upcoming charters.
-
-    Each confirmed booking from today on gets a pipeline run for a changed dock (crew "changed"
-    emails, the guest page re-published); returns how many.
-    """
-    from django.utils import timezone
-
-    from jada import pipeline
-
-    since = (now or timezone.now()) - timedelta(days=1)
-    ids = list(
-        Booking.objects.filter(dock=dock, status=Status.CONFIRMED, starts_at__gte=since)
-        .order_by("starts_at")
-        .values_list("pk", flat=True)
-    )
-    with transaction.atomic():
-        for booking_id in ids:
-            pipeline.start(booking_id, changed={"dock"}, reason="dock")
-    return len(ids)

@@ -30,6 +30,8 @@ from bookings.selectors import (
 if TYPE_CHECKING:
     from django.contrib.admin import ModelAdmin
 
+    from bookings.admin import BookingAdmin
+
 VIEW_MONEY = "bookings.view_financials"
 
 
@@ -50,14 +52,6 @@ class CalendarDay:
     gross: Decimal | None = None
 
 
-def _crew_fill(booking_ids: list[int]) -> dict[int, str]:
-    # Bookings may not import crew: the pipeline module, which knows every app, answers.
-    from jada import pipeline
-
-    fill = getattr(pipeline, "crew_fill", None)
-    return fill(booking_ids) if fill is not None and booking_ids else {}
-
-
 def _crew_label(fill: str | None) -> str:
     if fill is None:
         return "no crew assigned"
@@ -65,7 +59,7 @@ def _crew_label(fill: str | None) -> str:
     return f"{accepted}/{assigned} crew accepted"
 
 
-def booking_calendar(request: HttpRequest, *, model_admin: ModelAdmin) -> HttpResponse:
+def booking_calendar(request: HttpRequest, *, model_admin: BookingAdmin) -> HttpResponse:
     """A Monday-first month grid of charters, times in the operator's zone."""
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
@@ -81,7 +75,8 @@ def booking_calendar(request: HttpRequest, *, model_admin: ModelAdmin) -> HttpRe
         local_midnight(last_day + timedelta(days=1), zone),
         with_financials=with_money,
     )
-    crew = _crew_fill([b.pk for b in bookings])
+    # Assignments are another app's; the admin's hook counts them (nothing, on its own).
+    crew = model_admin.crew_fill([b.pk for b in bookings]) if bookings else {}
 
     days = {
         day: CalendarDay(day=day, in_month=day.month == month, is_today=day == today)

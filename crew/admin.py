@@ -314,10 +314,13 @@ class CrewEventAdmin(admin.ModelAdmin):
             for f in formset.forms
             if f not in deleted and f.cleaned_data.get("member") is not None
         ]
-        from jada import pipeline  # the one entry point; it imports crew itself
-
-        pipeline.start(form.instance.booking_id, crew_plan=plan, reason="crew")
+        self.crew_plan_apply(event=form.instance, plan=plan)
         return None
+
+    def crew_plan_apply(self, *, event: CrewEvent, plan: list[services.PlannedAssignment]) -> None:
+        """Apply the edited assignments: the pipeline's subclass of this admin does it."""
+        # The pipeline applies a plan and tells the crew; crew code never reaches the pipeline.
+        raise NotImplementedError("register the pipeline's CrewEventAdmin")
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

@@ -1,15 +1,24 @@
-"""Admin of the pipeline's record (read-only, with a retry action) and of the intake tokens."""
+"""Admin of the pipeline's record, of the intake tokens, and the pipeline's part of other admins."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
+from bookings.admin import ZONE_NAME, BookingAdmin, DockAdmin, local
+from bookings.models import Booking, Dock
+from bookings.services import UpsertResult
+from crew.admin import CrewEventAdmin
+from crew.models import CrewEvent
+from crew.services import PlannedAssignment
 from jada import pipeline
 from jada.models import ApiToken, PipelineRun, StageRun, StageState
+from jada.services import DOCK_SHOWN_FIELDS, booking_save, dock_bookings_refresh
 
 
 class StageRunInline(admin.TabularInline):
@@ -166,3 +175,124 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def revoke(self, request: HttpRequest, queryset: QuerySet) -> None:
         revoked = queryset.revoke()
         self.message_user(request, f"Revoked {revoked} token(s).", messages.SUCCESS)
+
+
+# --- The pipeline's pieces of other apps' admins ---------------------------------------------
+# Bookings, crew and guests do not reach the pipeline; their admins are registered again here,
+# subclassed with what the pipeline adds: its start on every save, its state and retry.
+
+
+class NeedsAttentionFilter(admin.SimpleListFilter):
+    """Bookings with a failed pipeline stage in any run."""
+
+    title = "needs attention"
+    parameter_name = "attention"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", "A pipeline stage failed")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "yes":
+            return queryset.filter(pk__in=pipeline.needs_attention_booking_ids())
+        return queryset
+
+
+class PipelineBookingAdmin(BookingAdmin):
+    """The booking admin with the pipeline: started on save, shown, retried."""
+
+    list_filter = (*BookingAdmin.list_filter, NeedsAttentionFilter)
+    actions = (*BookingAdmin.actions, "retry_failed_stages")
+
+    def booking_write(self, **kwargs: Any) -> UpsertResult:
+        return booking_save(**kwargs)
+
+    def linked_fieldsets(self, request: HttpRequest, obj: Booking) -> list[tuple[str, dict]]:
+        return [("Pipeline", {"fields": ["places", "pipeline_runs"]})]
+
+    def crew_fill(self, booking_ids: list[int]) -> dict[int, str]:
+        return pipeline.crew_fill(booking_ids)
+
+    @admin.display(description="crew and guest page")
+    def places(self, obj: Booking) -> str:
+        found = pipeline.booking_places(obj.pk)
+        if not found:
+            return "None yet."
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join("", '<li><a href="{}">{}</a></li>', ((u, t) for t, u in found)),
+        )
+
+    @admin.display(description="pipeline runs")
+    def pipeline_runs(self, obj: Booking) -> str:
+        runs = pipeline.runs_for_booking(obj.pk)
+        if not runs:
+            return "No pipeline run yet."
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    local(run.created_at),
+                    run.reason,
+                    run.state,
+                    format_html_join(
+                        "",
+                        '<div class="stage stage-{}">{}: <strong>{}</strong>{}{}</div>',
+                        (
+                            (
+                                stage.state,
+                                stage.get_stage_display(),
+                                stage.get_state_display(),
+                                f" (attempts {stage.attempts})" if stage.attempts else "",
+                                f" — {stage.last_error[:200]}" if stage.last_error else "",
+                            )
+                            for stage in run.stages.all()
+                        ),
+                    ),
+                )
+                for run in runs
+            ),
+        )
+        return format_html(
+            "<table><thead><tr><th>started ({})</th><th>reason</th><th>state</th>"
+            "<th>stages</th></tr></thead><tbody>{}</tbody></table>",
+            ZONE_NAME,
+            rows,
+        )
+
+    @admin.action(description="Retry failed pipeline stages", permissions=["change"])
+    def retry_failed_stages(self, request: HttpRequest, queryset: QuerySet) -> None:
+        retried = sum(pipeline.retry_failed(pk) for pk in queryset.values_list("pk", flat=True))
+        if retried:
+            self.message_user(request, f"Re-queued {retried} failed stage(s).", messages.SUCCESS)
+        else:
+            self.message_user(request, "No failed stage to retry.", messages.INFO)
+
+
+class PipelineDockAdmin(DockAdmin):
+    """The dock admin: an edit of what crew and guests see tells those of upcoming charters."""
+
+    def save_model(self, request: HttpRequest, obj: Dock, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and DOCK_SHOWN_FIELDS & set(form.changed_data):
+            count = dock_bookings_refresh(dock=obj)
+            if count:
+                self.message_user(
+                    request, f"Crew and guests of {count} upcoming charter(s) will be told."
+                )
+
+
+class PipelineCrewEventAdmin(CrewEventAdmin):
+    """The crew event admin: edited assignments go through the pipeline, which tells the crew."""
+
+    def crew_plan_apply(self, *, event: CrewEvent, plan: list[PlannedAssignment]) -> None:
+        pipeline.start(event.booking_id, crew_plan=plan, reason="crew")
+
+
+for model, model_admin in (
+    (Booking, PipelineBookingAdmin),
+    (Dock, PipelineDockAdmin),
+    (CrewEvent, PipelineCrewEventAdmin),
+):
+    admin.site.unregister(model)
+    admin.site.register(model, model_admin)

@@ -1,9 +1,9 @@
 """Intake: one booking from the API, a CSV row or the demo, validated, saved and piped.
 
 `booking_intake` is the one service every non-admin intake calls. It validates the DESIGN.md
-JSON shape field by field, then in one transaction upserts the booking (stage 1) and, when
-something crew or guests care about changed, starts the pipeline (stages 2 and 4 in the same
-transaction, the rest queued on commit). Nothing is written when anything is wrong.
+JSON shape field by field, then saves it with `jada.services.booking_save`: in one transaction
+the booking and, when something crew or guests care about changed, the pipeline's database stages
+(the rest queued on commit). Nothing is written when anything is wrong.
 """
 
 from __future__ import annotations
@@ -23,13 +23,13 @@ from django.db import IntegrityError, transaction
 
 from bookings.models import Booking, Dock, Status
 from bookings.money import settle
-from bookings.services import BookingData, booking_upsert
-from crew.models import Assignment, Role
-from crew.selectors import event_id_for_booking, overlap_warnings
-from crew.services import PlannedAssignment, default_shift_minutes, member_codes_unknown
-from jada import pipeline
+from bookings.services import BookingData
+from crew.models import Role
+from crew.selectors import overlap_warnings
+from crew.services import PlannedAssignment, member_codes_unknown
 from jada.api.forms import CENT, BookingForm, CrewAssignmentForm, GuestForm, form_errors
 from jada.models import PipelineRun
+from jada.services import booking_save
 
 Errors = dict[str, list[str]]
 
@@ -259,28 +259,6 @@ def intake_validate(payload: Any) -> ValidIntake:
     return ValidIntake(data=data, plan=plan)
 
 
-def crew_plan_differs(
-    *, booking_id: int, plan: Sequence[PlannedAssignment] | None, duration_minutes: int
-) -> bool:
-    """Whether applying `plan` would change the booking's active assignments."""
-    if plan is None:
-        return False
-    event_id = event_id_for_booking(booking_id)
-    if event_id is None:
-        return True
-    current = {
-        code: (role, minutes)
-        for code, role, minutes in Assignment.objects.filter(
-            event_id=event_id, removed_at__isnull=True
-        ).values_list("member__code", "role", "shift_minutes")
-    }
-    wanted = {
-        p.member_code: (p.role, p.shift_minutes or default_shift_minutes(duration_minutes))
-        for p in plan
-    }
-    return current != wanted
-
-
 def _model_errors(error: ValidationError) -> Errors:
     if not hasattr(error, "error_dict"):
         return {"body": [str(m) for m in error.messages]}
@@ -295,31 +273,17 @@ def _save(
 ) -> IntakeResult:
     with transaction.atomic():
         try:
-            upsert = booking_upsert(
-                data=valid.data, by=by, via=via, by_name=by_name, start_pipeline=False
-            )
+            saved = booking_save(data=valid.data, plan=valid.plan, by=by, via=via, by_name=by_name)
         except ValidationError as e:
             raise IntakeRejected(_model_errors(e)) from e
-        booking = upsert.booking
-        crew_changed = crew_plan_differs(
-            booking_id=booking.pk, plan=valid.plan, duration_minutes=booking.duration_minutes
-        )
-        run = None
-        if upsert.created or upsert.changed or crew_changed:
-            run = pipeline.start(
-                booking.pk,
-                changed=upsert.changed,
-                created=upsert.created,
-                crew_plan=valid.plan,
-            )
         return IntakeResult(
-            booking=booking,
-            created=upsert.created,
-            changed=upsert.changed,
-            money_changed=upsert.money_changed,
-            crew_changed=crew_changed,
-            run=run,
-            warnings=overlap_warnings(booking_id=booking.pk),
+            booking=saved.booking,
+            created=saved.created,
+            changed=saved.changed,
+            money_changed=saved.money_changed,
+            crew_changed=saved.crew_changed,
+            run=saved.run,
+            warnings=overlap_warnings(booking_id=saved.booking.pk),
         )
 
 

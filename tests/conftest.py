@@ -11,8 +11,9 @@ from django.conf import settings
 from django.contrib.auth.models import Permission, User
 
 from bookings.models import Dock
-from bookings.services import BookingData, booking_upsert
+from bookings.services import BookingData
 from crew.models import ChecklistTemplate, CrewMember, Role
+from jada.services import booking_save
 
 # Shared fixtures: the moto server, S3 guest storage, guest pages in tmp_path.
 pytest_plugins = ["tests.aws"]
@@ -113,4 +114,4 @@ def booking_data(dock: Dock, **overrides) -> BookingData:
 
 @pytest.fixture
 def booking(db, dock, roster, templates):
-    return booking_upsert(data=booking_data(dock), via="test").booking
+    return booking_save(data=booking_data(dock), via="test").booking

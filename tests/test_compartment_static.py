@@ -201,3 +201,80 @@ def test_crew_and_guest_models_store_no_money(label):
             if field.is_relation and field.related_model in bookings_models:
                 problems.append(f"{where}: relation to {field.related_model.__name__}")
     assert problems == []
+
+
+# --- The direction of dependencies (DESIGN.md, "Apps and the direction of dependencies") -------
+# bookings imports none of the other apps; crew and guests import bookings (its selectors) but
+# never jada, the one app that knows every stage. Inside a function counts as much as at the top.
+NOT_IMPORTED_BY = {
+    "bookings": ("jada", "crew", "guests"),
+    "crew": ("jada",),
+    "guests": ("jada",),
+}
+DYNAMIC_IMPORTS = frozenset({"import_module", "__import__", "get_model", "import_string"})
+
+
+def _names(module: str, forbidden: tuple[str, ...]) -> bool:
+    return module.split(".")[0] in forbidden
+
+
+def direction_violations(path: Path, root: Path = ROOT) -> list[str]:
+    app = path.relative_to(root).parts[0]
+    forbidden = NOT_IMPORTED_BY[app]
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found = []
+    for node in ast.walk(tree):
+        modules: list[str] = []
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            module = _module_of(node, path, root)
+            modules = [module, *(".".join(filter(None, (module, a.name))) for a in node.names)]
+        elif isinstance(node, ast.Call):
+            # importlib.import_module("jada.x"), apps.get_model("crew", "Assignment"), ...
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name in DYNAMIC_IMPORTS and node.args and isinstance(node.args[0], ast.Constant):
+                modules = [str(node.args[0].value)]
+        if any(_names(module, forbidden) for module in modules if module):
+            found.append(f"{path.relative_to(root)}:{node.lineno}: {ast.unparse(node)[:80]}")
+    return found
+
+
+def app_python_files() -> list[Path]:
+    found = sorted(p for app in NOT_IMPORTED_BY for p in (ROOT / app).rglob("*.py"))
+    assert len(found) >= 30, f"walked too little: {found}"
+    return found
+
+
+@pytest.mark.parametrize("path", app_python_files(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_apps_import_only_in_the_direction_of_the_diagram(path):
+    assert direction_violations(path) == []
+
+
+def test_the_direction_checker_catches_every_spelling(tmp_path):
+    """Every way one module can reach another, at the top of a file or inside a function."""
+    for app in NOT_IMPORTED_BY:
+        (tmp_path / app).mkdir()
+    cases = {
+        ("bookings", "from jada import pipeline"): 1,
+        ("bookings", "def f():\n    from jada import pipeline\n    return pipeline"): 1,
+        ("bookings", "import crew.selectors"): 1,
+        ("bookings", "from guests.models import GuestPage"): 1,
+        ("bookings", "from .. import jada"): 1,
+        ("bookings", "import importlib\nimportlib.import_module('jada.pipeline')"): 1,
+        ("bookings", "from django.apps import apps\napps.get_model('crew', 'Assignment')"): 1,
+        ("crew", "from jada.pipeline import start"): 1,
+        ("crew", "def f():\n    import jada.pipeline"): 1,
+        ("guests", "from jada import pipeline"): 1,
+        # Allowed: within the app, bookings' selectors, and words that are not imports.
+        ("bookings", "from bookings.selectors import booking_operational"): 0,
+        ("bookings", "# the pipeline (jada) starts after the save\nx = 'crew'"): 0,
+        ("crew", "from bookings.selectors import OperationalBooking"): 0,
+        ("guests", "from crew.models import CrewMember"): 0,
+    }
+    for (app, source), expected in cases.items():
+        sample = tmp_path / app / "probe.py"
+        sample.write_text(source + "\n")
+        found = direction_violations(sample, root=tmp_path)
+        assert len(found) == expected, (app, source, found)

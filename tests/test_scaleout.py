@@ -73,7 +73,7 @@ def test_two_workers_on_one_broker_run_every_stage_exactly_once(
                 starts_at=start + timedelta(days=i),
             )
             with transaction.atomic():
-                booking = booking_upsert(data=data, via="test", start_pipeline=False).booking
+                booking = booking_upsert(data=data, via="test").booking
                 pipeline.start(booking.pk, created=True, crew_plan=plan)
             ids.append(booking.pk)
 

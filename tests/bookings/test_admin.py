@@ -16,10 +16,10 @@ from django.urls import reverse
 
 from bookings.models import DIRECTIONS_MAX_LENGTH, AuditEntry, Booking, Dock, Financials, Status
 from bookings.selectors import operator_zone
-from bookings.services import booking_upsert
 from crew.models import Assignment, CrewEvent, CrewMember
 from jada import pipeline
 from jada.models import PipelineRun, Stage, StageRun, StageState
+from jada.services import booking_save
 from tests.conftest import booking_data
 
 # Amounts that appear nowhere else, so their absence from a page means something.
@@ -51,7 +51,7 @@ def assert_no_money(text: str) -> None:
 
 def canary_booking(dock: Dock, **overrides) -> Booking:
     values = {**CANARY, "external_ref": "BS-CANARY-1", **overrides}
-    return booking_upsert(data=booking_data(dock, **values), via="test").booking
+    return booking_save(data=booking_data(dock, **values), via="test").booking
 
 
 def post_data(booking: Booking | None = None, **overrides) -> dict[str, str]:
@@ -491,7 +491,7 @@ def test_audit_entries_show_on_the_change_page_only_to_money_holders(
     client, alice, bob, dock, roster, templates
 ):
     booking = canary_booking(dock)
-    booking_upsert(
+    booking_save(
         data=booking_data(dock, **{**CANARY, "external_ref": "BS-CANARY-1"}, status="cancelled"),
         by=alice,
         via="api",

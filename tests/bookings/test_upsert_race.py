@@ -43,7 +43,7 @@ def update(dock, gross: str, notes: str) -> Callable[[], tuple[str, Decimal]]:
 
     def write() -> tuple[str, Decimal]:
         data = booking_data(dock, gross_revenue=Decimal(gross), notes=notes)
-        result = booking_upsert(data=data, via="test", start_pipeline=False)
+        result = booking_upsert(data=data, via="test")
         return notes, result.booking.financials.gross_revenue
 
     return write
@@ -78,7 +78,7 @@ def postgres() -> None:
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_pairs_of_conflicting_updates_end_in_one_serial_order(postgres, dock):
-    booking = booking_upsert(data=booking_data(dock), via="test", start_pipeline=False).booking
+    booking = booking_upsert(data=booking_data(dock), via="test").booking
     serial = {(Decimal("200.00"), "A"), (Decimal("100.00"), "B")}
     for _ in range(30):
         results, errors = at_once([update(dock, "200", "A"), update(dock, "100", "B")])
@@ -92,7 +92,7 @@ def test_pairs_of_conflicting_updates_end_in_one_serial_order(postgres, dock):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_many_way_race_leaves_an_audit_chain_that_links_up(postgres, dock):
-    booking = booking_upsert(data=booking_data(dock), via="test", start_pipeline=False).booking
+    booking = booking_upsert(data=booking_data(dock), via="test").booking
     for round_ in range(3):
         grosses = [100 + 16 * round_ + n for n in range(16)]
         results, errors = at_once([update(dock, str(g), f"writer {g}") for g in grosses])

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 import pytest
 
 from bookings.selectors import booking_operational
-from bookings.services import booking_upsert
 from crew.models import CrewEvent
 from crew.services import PlannedAssignment, crew_event_sync
+from jada.services import booking_save
 from tests.conftest import booking_data
 
 WRITEUP_PLAN = (
@@ -21,7 +21,7 @@ WRITEUP_PLAN = (
 
 def charter(dock, plan: Sequence[PlannedAssignment] | None = WRITEUP_PLAN, **overrides):
     """Create or update a booking and sync its crew event with `plan`; returns the crew event."""
-    booking = booking_upsert(data=booking_data(dock, **overrides), via="test").booking
+    booking = booking_save(data=booking_data(dock, **overrides), via="test").booking
     if plan is not None:
         crew_event_sync(booking=booking_operational(booking.pk), plan=plan)
     return CrewEvent.objects.get(booking_id=booking.pk)

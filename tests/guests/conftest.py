@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from bookings.services import booking_upsert
+from jada.services import booking_save
 from tests.conftest import booking_data
 
 # Amounts no other figure on any page could produce by accident.
@@ -48,4 +48,4 @@ def canary_booking(db, dock, roster, templates):
     data = booking_data(
         dock, external_ref="BS-CANARY-1", internal_notes="VIP: owner's friend", **CANARY_AMOUNTS
     )
-    return booking_upsert(data=data, via="test").booking
+    return booking_save(data=data, via="test").booking

@@ -35,7 +35,7 @@ def test_the_list_costs_the_same_queries_for_many_pages(operator_client, dock, b
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from bookings.services import booking_upsert
+    from jada.services import booking_save
     from tests.conftest import booking_data
 
     def queries() -> int:
@@ -45,7 +45,7 @@ def test_the_list_costs_the_same_queries_for_many_pages(operator_client, dock, b
 
     one = queries()
     for n in range(20):
-        booking_upsert(data=booking_data(dock, external_ref=f"BS-ADMIN-{n}"), via="test")
+        booking_save(data=booking_data(dock, external_ref=f"BS-ADMIN-{n}"), via="test")
     assert queries() == one
 
 

@@ -7,8 +7,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from bookings.services import booking_upsert
 from guests.models import GuestPage
+from jada.services import booking_save
 from tests.conftest import booking_data
 
 
@@ -21,7 +21,7 @@ def run(*args: str) -> tuple[str, str]:
 @pytest.fixture
 def three_bookings(dock, roster, templates):
     return [
-        booking_upsert(data=booking_data(dock, external_ref=f"BS-CMD-{n}"), via="test").booking
+        booking_save(data=booking_data(dock, external_ref=f"BS-CMD-{n}"), via="test").booking
         for n in range(3)
     ]
 

@@ -19,7 +19,7 @@ def test_concurrent_publishes_upload_once(dock, roster, templates, s3_guest_stor
     if connection.vendor != "postgresql":
         pytest.skip("row locks need PostgreSQL (SQLite ignores select_for_update)")
     # Without the pipeline, which would publish the page on commit before the threads start.
-    booking = booking_upsert(data=booking_data(dock), via="test", start_pipeline=False).booking
+    booking = booking_upsert(data=booking_data(dock), via="test").booking
     guest_page_ensure(booking=booking_operational(booking.pk))
     barrier = threading.Barrier(2)
     results, errors = [], []

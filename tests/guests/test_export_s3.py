@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 from django.conf import settings
 
-from bookings.services import booking_upsert
 from guests.models import GuestPage, PageState
 from guests.services import guest_page_publish
+from jada.services import booking_save
 from tests.conftest import booking_data
 
 
@@ -88,7 +88,7 @@ def test_a_changed_page_is_uploaded_and_invalidated_once(
     guest_page_publish(booking_id=booking.pk)
     page = GuestPage.objects.get(booking_id=booking.pk)
     first_hash = page.published_hash
-    booking_upsert(
+    booking_save(
         data=booking_data(dock, starts_at=datetime(2030, 5, 30, 18, 0, tzinfo=UTC)), via="test"
     )
     moto_requests.clear()
@@ -112,7 +112,7 @@ def test_a_money_only_change_uploads_nothing(dock, booking, s3_guest_storage, mo
     from decimal import Decimal
 
     guest_page_publish(booking_id=booking.pk)
-    booking_upsert(data=booking_data(dock, gross_revenue=Decimal("999.99")), via="test")
+    booking_save(data=booking_data(dock, gross_revenue=Decimal("999.99")), via="test")
     moto_requests.clear()
 
     assert guest_page_publish(booking_id=booking.pk).uploaded is False

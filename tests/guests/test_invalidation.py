@@ -8,10 +8,10 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from bookings.services import booking_upsert
 from guests import cloudfront
 from guests.models import GuestPage, PageState
 from guests.services import guest_page_publish, guest_pages_publish_bulk
+from jada.services import booking_save
 from tests.conftest import booking_data
 
 
@@ -78,10 +78,10 @@ def test_each_new_version_gets_a_new_reference(dock, booking, stubbed_cloudfront
     nine, ten = datetime(2030, 5, 30, 16, tzinfo=UTC), datetime(2030, 5, 30, 17, tzinfo=UTC)
 
     guest_page_publish(booking_id=booking.pk)
-    booking_upsert(data=booking_data(dock, starts_at=ten), via="test")
+    booking_save(data=booking_data(dock, starts_at=ten), via="test")
     guest_page_publish(booking_id=booking.pk)
     # Back to the first time: the page must still be invalidated, so the reference is new too.
-    booking_upsert(data=booking_data(dock, starts_at=nine), via="test")
+    booking_save(data=booking_data(dock, starts_at=nine), via="test")
     guest_page_publish(booking_id=booking.pk)
 
     assert len(set(references(calls))) == 3
@@ -99,7 +99,7 @@ def test_the_reference_follows_page_and_content_only():
 
 def make_bookings(dock, count: int) -> list[int]:
     return [
-        booking_upsert(data=booking_data(dock, external_ref=f"BS-BULK-{n}"), via="test").booking.pk
+        booking_save(data=booking_data(dock, external_ref=f"BS-BULK-{n}"), via="test").booking.pk
         for n in range(count)
     ]
 
@@ -142,7 +142,7 @@ def test_a_bulk_export_of_some_changed_pages(
 ):
     ids = make_bookings(dock, 4)
     guest_pages_publish_bulk()
-    booking_upsert(data=booking_data(dock, external_ref="BS-BULK-2", guest_count=6), via="test")
+    booking_save(data=booking_data(dock, external_ref="BS-BULK-2", guest_count=6), via="test")
     moto_requests.clear()
 
     result = guest_pages_publish_bulk()

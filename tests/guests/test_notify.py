@@ -8,10 +8,10 @@ import pytest
 from django.core import mail
 from icalendar import Calendar
 
-from bookings.services import booking_upsert
 from guests.models import GuestPage
 from guests.services import guest_notify
 from guests.storage import page_read
+from jada.services import booking_save
 from tests.conftest import booking_data
 
 
@@ -78,7 +78,7 @@ def test_a_second_run_sends_nothing(booking):
 
 def test_a_change_sends_an_update_with_a_newer_calendar_entry(dock, booking):
     guest_notify(booking_id=booking.pk)
-    booking_upsert(
+    booking_save(
         data=booking_data(dock, starts_at=datetime(2030, 5, 30, 18, tzinfo=UTC)), via="test"
     )
 
@@ -94,7 +94,7 @@ def test_a_change_sends_an_update_with_a_newer_calendar_entry(dock, booking):
 
 def test_a_cancellation_sends_a_notice(dock, booking):
     guest_notify(booking_id=booking.pk)
-    booking_upsert(data=booking_data(dock, status="cancelled"), via="test")
+    booking_save(data=booking_data(dock, status="cancelled"), via="test")
 
     assert guest_notify(booking_id=booking.pk) is True
 
@@ -108,9 +108,9 @@ def test_a_cancellation_sends_a_notice(dock, booking):
 
 def test_a_charter_back_on_after_a_cancellation_is_confirmed_anew(dock, booking):
     guest_notify(booking_id=booking.pk)
-    booking_upsert(data=booking_data(dock, status="cancelled"), via="test")
+    booking_save(data=booking_data(dock, status="cancelled"), via="test")
     guest_notify(booking_id=booking.pk)
-    booking_upsert(data=booking_data(dock, status="confirmed"), via="test")
+    booking_save(data=booking_data(dock, status="confirmed"), via="test")
 
     assert guest_notify(booking_id=booking.pk) is True
 
@@ -120,14 +120,14 @@ def test_a_charter_back_on_after_a_cancellation_is_confirmed_anew(dock, booking)
 
 
 def test_no_cancellation_notice_for_a_charter_the_guest_was_never_told_of(dock, roster, templates):
-    booking = booking_upsert(data=booking_data(dock, status="cancelled"), via="test").booking
+    booking = booking_save(data=booking_data(dock, status="cancelled"), via="test").booking
     assert guest_notify(booking_id=booking.pk) is False
     assert mail.outbox == []
 
 
 def test_a_new_address_gets_the_email(dock, booking):
     guest_notify(booking_id=booking.pk)
-    booking_upsert(data=booking_data(dock, guest_email="avery@guest.example.com"), via="test")
+    booking_save(data=booking_data(dock, guest_email="avery@guest.example.com"), via="test")
     assert guest_notify(booking_id=booking.pk) is True
     assert mail.outbox[-1].to == ["avery@guest.example.com"]
 
@@ -152,7 +152,7 @@ def test_other_sources_still_email(booking, settings):
 
 
 def test_no_address_no_email(dock, roster, templates):
-    booking = booking_upsert(data=booking_data(dock, guest_email=""), via="test").booking
+    booking = booking_save(data=booking_data(dock, guest_email=""), via="test").booking
     assert guest_notify(booking_id=booking.pk) is False
     assert mail.outbox == []
 

@@ -15,10 +15,10 @@ from icalendar import Calendar
 
 from bookings.models import Booking, Dock
 from bookings.selectors import booking_operational
-from bookings.services import booking_upsert
 from guests.models import GuestPage
 from guests.render import GuestFacts, page_revise, render_page
 from guests.services import guest_page_ensure
+from jada.services import booking_save
 from tests.conftest import booking_data
 
 
@@ -179,7 +179,7 @@ def test_rendering_is_deterministic(booking):
 
 
 def test_a_cancelled_charter_says_so(dock, booking):
-    booking_upsert(data=booking_data(dock, status="cancelled"), via="test")
+    booking_save(data=booking_data(dock, status="cancelled"), via="test")
     _, rendered = rendered_for(booking)
     html = rendered.html.decode()
     parser = html5lib.HTMLParser(strict=True)
@@ -196,7 +196,7 @@ def test_a_cancelled_charter_says_so(dock, booking):
 def test_a_change_raises_the_calendar_sequence(dock, booking):
     page, before = rendered_for(booking)
     page.save()
-    booking_upsert(
+    booking_save(
         data=booking_data(dock, starts_at=datetime(2030, 5, 30, 17, 0, tzinfo=UTC)), via="test"
     )
     page = GuestPage.objects.get(pk=page.pk)
@@ -212,6 +212,6 @@ def test_a_change_raises_the_calendar_sequence(dock, booking):
     "minutes,label", [(90, "1 hour 30 minutes"), (60, "1 hour"), (45, "45 minutes")]
 )
 def test_durations_read_naturally(dock, roster, templates, minutes, label):
-    booking = booking_upsert(data=booking_data(dock, duration_minutes=minutes), via="test").booking
+    booking = booking_save(data=booking_data(dock, duration_minutes=minutes), via="test").booking
     _, rendered = rendered_for(booking)
     assert f"{label}, back by" in rendered.html.decode()

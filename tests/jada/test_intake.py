@@ -10,9 +10,10 @@ from django.db import IntegrityError
 
 from bookings.models import AuditEntry, Booking
 from crew.services import PlannedAssignment
-from jada import intake
-from jada.intake import IntakeRejected, booking_intake, crew_plan_differs, load_json
+from jada import pipeline, services
+from jada.intake import IntakeRejected, booking_intake, load_json
 from jada.models import PipelineRun
+from jada.services import crew_plan_differs
 from tests.jada.intake_support import row_counts, write_up
 
 pytestmark = pytest.mark.django_db
@@ -61,7 +62,7 @@ def test_json_numbers_are_parsed_as_decimal():
 
 def test_the_race_for_a_new_booking_is_retried_as_an_update(ready, monkeypatch):
     """The loser of the insert race (unique constraint) retries and finds the winner's row."""
-    real = intake.booking_upsert
+    real = services.booking_upsert
     calls = []
 
     def lose_the_race_once(**kwargs):
@@ -73,7 +74,7 @@ def test_the_race_for_a_new_booking_is_retried_as_an_update(ready, monkeypatch):
             real(**{**kwargs, "via": "winner"})
         return real(**kwargs)
 
-    monkeypatch.setattr(intake, "booking_upsert", lose_the_race_once)
+    monkeypatch.setattr(services, "booking_upsert", lose_the_race_once)
     result = booking_intake(payload=write_up(), via="api")
 
     assert calls == ["api", "api"]
@@ -86,7 +87,7 @@ def test_it_gives_up_after_repeated_integrity_errors(ready, monkeypatch):
     def always(**kwargs):
         raise IntegrityError("something else is wrong")
 
-    monkeypatch.setattr(intake, "booking_upsert", always)
+    monkeypatch.setattr(services, "booking_upsert", always)
     before = row_counts()
     with pytest.raises(IntegrityError):
         booking_intake(payload=write_up(), via="api")
@@ -97,7 +98,7 @@ def test_the_ledgers_own_validation_is_reported_by_payload_field(ready, monkeypa
     def invalid(**kwargs):
         raise ValidationError({"guest_count": ["Too many."], "fee_percent": ["Nope."]})
 
-    monkeypatch.setattr(intake, "booking_upsert", invalid)
+    monkeypatch.setattr(services, "booking_upsert", invalid)
     with pytest.raises(IntakeRejected) as caught:
         booking_intake(payload=write_up(), via="api")
     assert caught.value.errors == {"guest.count": ["Too many."], "port_fee_percent": ["Nope."]}
@@ -107,7 +108,7 @@ def test_a_failure_after_the_booking_is_saved_rolls_everything_back(ready, monke
     def broken_pipeline(*args, **kwargs):
         raise RuntimeError("crew service down")
 
-    monkeypatch.setattr(intake.pipeline, "start", broken_pipeline)
+    monkeypatch.setattr(pipeline, "start", broken_pipeline)
     before = row_counts()
     with pytest.raises(RuntimeError):
         booking_intake(payload=write_up(), via="api")

@@ -24,6 +24,7 @@ from guests.storage import page_read
 from jada import pipeline
 from jada.celery import app as celery_app
 from jada.models import PipelineRun, Stage, StageRun, StageState
+from jada.services import booking_save
 from tests.conftest import booking_data
 from tests.workers import forget_connections
 
@@ -41,13 +42,13 @@ def create(dock, **overrides) -> Booking:
     """A booking saved with the write-up's crew, its pipeline started as the intake does."""
     with transaction.atomic():
         data = booking_data(dock, **overrides)
-        booking = booking_upsert(data=data, via="test", start_pipeline=False).booking
+        booking = booking_upsert(data=data, via="test").booking
         pipeline.start(booking.pk, created=True, crew_plan=PLAN)
     return booking
 
 
 def change(dock, **overrides):
-    return booking_upsert(data=booking_data(dock, **overrides), via="test")
+    return booking_save(data=booking_data(dock, **overrides), via="test")
 
 
 def states(booking: Booking) -> dict[str, str]:
@@ -388,7 +389,7 @@ def test_a_transient_failure_asks_the_task_to_retry_with_growing_jittered_backof
 
 def test_a_stage_run_by_another_worker_is_not_run_again(dock, roster, ready):
     with transaction.atomic():
-        booking = booking_upsert(data=booking_data(dock), via="test").booking
+        booking = booking_save(data=booking_data(dock), via="test").booking
     row = StageRun.objects.get(run__booking=booking, stage=Stage.CREW_NOTIFY)
     StageRun.objects.filter(pk=row.pk).update(state=StageState.RUNNING, started_at=timezone.now())
     calls = []

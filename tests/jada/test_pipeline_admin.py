@@ -8,8 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from bookings.services import booking_upsert
 from jada.models import ApiToken, PipelineRun, Stage, StageRun, StageState, hash_token
+from jada.services import booking_save
 from tests.conftest import booking_data
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def failed_run(dock, roster, templates, django_capture_on_commit_callbacks) -> PipelineRun:
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        booking = booking_upsert(data=booking_data(dock), via="test").booking
+        booking = booking_save(data=booking_data(dock), via="test").booking
     run = PipelineRun.objects.get(booking=booking)
     StageRun.objects.filter(run=run, stage=Stage.GUEST_PUBLISH).update(
         state=StageState.FAILED, attempts=6, last_error="EndpointConnectionError: S3 unreachable"
@@ -38,7 +38,7 @@ def test_a_run_shows_each_stage_with_its_state_attempts_and_error(client, alice,
 
 def test_the_list_filters_runs_by_state(client, alice, failed_run, dock):
     with transaction.atomic():
-        ok = booking_upsert(data=booking_data(dock, external_ref="BS-OK"), via="test").booking
+        ok = booking_save(data=booking_data(dock, external_ref="BS-OK"), via="test").booking
     client.force_login(alice)
     url = reverse("admin:jada_pipelinerun_changelist")
     failed = client.get(url + "?state=failed").content.decode()

@@ -10,9 +10,9 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import transaction
 
-from bookings.services import booking_upsert
 from jada import tasks
 from jada.models import PipelineRun, StageRun
+from jada.services import booking_save
 from tests.conftest import booking_data
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +32,7 @@ def test_the_command_dispatches_a_run_that_never_was_and_says_so(
     dock, roster, templates, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=False), transaction.atomic():
-        booking = booking_upsert(data=booking_data(dock), via="test").booking
+        booking = booking_save(data=booking_data(dock), via="test").booking
     run = PipelineRun.objects.get(booking=booking)
     # Saved while the broker was down, long enough ago.
     PipelineRun.objects.filter(pk=run.pk).update(

@@ -76,7 +76,7 @@ def receiver() -> Iterator[Receiver]:
 
 def create(dock):
     with transaction.atomic():
-        booking = booking_upsert(data=booking_data(dock), via="test", start_pipeline=False).booking
+        booking = booking_upsert(data=booking_data(dock), via="test").booking
         pipeline.start(booking.pk, created=True, crew_plan=PLAN)
     return booking
 

@@ -1,0 +1,111 @@
+"""Writes that span apps: saving a booking, and deciding when its pipeline starts.
+
+Every path that saves a booking (the API, the CSV import, the admin, the demo) comes through
+`booking_save`: `bookings.services.booking_upsert` writes the operator's record, and the rule
+here decides whether crew and guests must hear about it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from bookings.models import Dock
+from bookings.selectors import dock_upcoming_booking_ids
+from bookings.services import BookingData, UpsertResult, booking_upsert
+from crew.models import Assignment
+from crew.selectors import event_id_for_booking
+from crew.services import PlannedAssignment, default_shift_minutes
+from jada import pipeline
+from jada.models import PipelineRun
+
+
+@dataclass(frozen=True)
+class BookingSaved(UpsertResult):
+    crew_changed: bool = False  # the crew plan changed the assignments
+    run: PipelineRun | None = None  # the pipeline run started, if any
+
+    @property
+    def changed_anything(self) -> bool:
+        return self.created or bool(self.changed) or self.money_changed or self.crew_changed
+
+
+def crew_plan_differs(
+    *, booking_id: int, plan: Sequence[PlannedAssignment] | None, duration_minutes: int
+) -> bool:
+    """Whether applying `plan` would change the booking's active assignments."""
+    if plan is None:
+        return False
+    event_id = event_id_for_booking(booking_id)
+    if event_id is None:
+        return True
+    current = {
+        code: (role, minutes)
+        for code, role, minutes in Assignment.objects.filter(
+            event_id=event_id, removed_at__isnull=True
+        ).values_list("member__code", "role", "shift_minutes")
+    }
+    wanted = {
+        p.member_code: (p.role, p.shift_minutes or default_shift_minutes(duration_minutes))
+        for p in plan
+    }
+    return current != wanted
+
+
+def booking_save(
+    *,
+    data: BookingData,
+    plan: Sequence[PlannedAssignment] | None = None,
+    by: AbstractBaseUser | None = None,
+    via: str,
+    by_name: str = "",
+) -> BookingSaved:
+    """Upsert the booking and, when crew or guests must hear of it, start its pipeline.
+
+    One transaction. The pipeline starts for a new booking, a change to an operational field,
+    or a crew `plan` that differs from the assignments; a money-only change starts nothing.
+    Raises the service's ValidationError (nothing written) and IntegrityError (lost an insert
+    race: the caller may try again).
+    """
+    with transaction.atomic():
+        upsert = booking_upsert(data=data, by=by, via=via, by_name=by_name)
+        booking = upsert.booking
+        crew_changed = crew_plan_differs(
+            booking_id=booking.pk, plan=plan, duration_minutes=booking.duration_minutes
+        )
+        run = None
+        if upsert.created or upsert.changed or crew_changed:
+            run = pipeline.start(
+                booking.pk, changed=upsert.changed, created=upsert.created, crew_plan=plan
+            )
+        return BookingSaved(
+            booking=booking,
+            created=upsert.created,
+            changed=upsert.changed,
+            money_changed=upsert.money_changed,
+            crew_changed=crew_changed,
+            run=run,
+        )
+
+
+# Dock fields that crew emails, the portal and the guest page show.
+DOCK_SHOWN_FIELDS = frozenset({"name", "address", "directions", "map_url"})
+
+
+def dock_bookings_refresh(*, dock: Dock, now: datetime | None = None) -> int:
+    """After an edit of what a dock shows: tell the crew and guests of its upcoming charters.
+
+    Each confirmed booking from yesterday on gets a pipeline run for a changed dock (crew
+    "changed" emails, the guest page re-published); returns how many.
+    """
+    since = (now or timezone.now()) - timedelta(days=1)
+    ids = dock_upcoming_booking_ids(dock=dock, since=since)
+    with transaction.atomic():
+        for booking_id in ids:
+            pipeline.start(booking_id, changed={"dock"}, reason="dock")
+    return len(ids)
