@@ -1,0 +1,138 @@
+"""Crew notifications (the `crew_notify` stage): each member told once per change."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from crew import emails
+from crew.formatting import minutes_text, when_text
+from crew.models import Assignment, Role
+
+logger = logging.getLogger(__name__)
+
+SNAPSHOT_LABELS = {
+    "starts_at": "Charter date and time",
+    "duration_minutes": "Charter length",
+    "call_at": "Call time",
+    "shift_minutes": "Shift",
+    "role": "Role",
+    "dock": "Dock",
+    "dock_address": "Dock address",
+    "directions": "Directions",
+    "map": "Map",
+    "guest_count": "Guests",
+    "notes": "Notes",
+    "crew": "Crew",
+}
+
+
+def assignment_snapshot(assignment: Assignment, crew: Sequence[Assignment]) -> dict:
+    """What the member is told about their assignment (JSON-safe)."""
+    event = assignment.event
+    return {
+        "version": event.version,
+        "starts_at": event.starts_at.isoformat(),
+        "duration_minutes": event.duration_minutes,
+        "call_at": assignment.call_at.isoformat(),
+        "shift_minutes": assignment.shift_minutes,
+        "role": assignment.role,
+        "dock": event.dock_name,
+        "dock_address": event.dock_address,
+        "directions": event.dock_directions,
+        "map": event.dock_map_url,
+        "guest_count": event.guest_count,
+        "notes": event.notes,
+        "crew": [f"{a.member.first_name} ({a.get_role_display()})" for a in crew],
+        "cancelled": assignment.removed_at is not None or event.is_cancelled,
+    }
+
+
+def _shown(field: str, value: object) -> str:
+    if value in (None, "", []):
+        return "none"
+    if field in ("starts_at", "call_at"):
+        return when_text(datetime.fromisoformat(str(value)))
+    if field in ("duration_minutes", "shift_minutes"):
+        return minutes_text(int(value))  # type: ignore[arg-type]
+    if field == "role":
+        return str(Role(value).label) if value in Role.values else str(value)
+    if field == "crew":
+        return ", ".join(value)  # type: ignore[arg-type]
+    return str(value)
+
+
+def snapshot_changes(before: dict, after: dict) -> list[emails.Change]:
+    """What changed between two snapshots, in words."""
+    return [
+        emails.Change(label, _shown(field, before.get(field)), _shown(field, after.get(field)))
+        for field, label in SNAPSHOT_LABELS.items()
+        if before.get(field) != after.get(field)
+    ]
+
+
+def _notice(assignment: Assignment, snapshot: dict) -> tuple[str | None, list[emails.Change]]:
+    """Which email (if any) the assignment's member is owed now."""
+    told = assignment.notified_snapshot or {}
+    if snapshot["cancelled"]:
+        if assignment.notified_version == 0 or told.get("cancelled"):
+            return None, []  # never told about it, or already told it is off
+        return emails.CANCELLED, []
+    if assignment.notified_version == 0 or told.get("cancelled"):
+        return emails.NEW, []
+    if assignment.notified_version >= assignment.event.version:
+        return None, []
+    changes = snapshot_changes(told, snapshot)
+    return (emails.CHANGED if changes else None), changes
+
+
+def crew_notify(*, event_id: int, now: datetime | None = None) -> int:
+    """Email every member what they have not been told yet about the event; returns emails sent.
+
+    Safe to run twice: each assignment row is locked, compared with what its member was last
+    told, and recorded right after its email goes out, so a retry after an SMTP error resends
+    nothing already sent. Mail errors propagate for the caller to retry.
+    """
+    now = now or timezone.now()
+    sent = 0
+    # An inactive member gets no email: their links no longer sign in, and the operator is
+    # told to replace them (crew admin) when they are deactivated.
+    ids = list(
+        Assignment.objects.filter(event_id=event_id, member__active=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for pk in ids:
+        with transaction.atomic():
+            assignment = (
+                Assignment.objects.select_for_update(of=("self",))
+                .select_related("event", "member")
+                .get(pk=pk)
+            )
+            crew = emails.crew_of(assignment)
+            snapshot = assignment_snapshot(assignment, crew)
+            kind, changes = _notice(assignment, snapshot)
+            if kind is not None:
+                emails.assignment_message(assignment, kind=kind, changes=changes, now=now).send()
+                sent += 1
+                logger.info("crew %s email to assignment %s", kind, assignment.pk)
+            if kind is not None or assignment.notified_version < assignment.event.version:
+                # Also recorded when nothing that concerns this member changed in a new version.
+                assignment.notified_version = assignment.event.version
+                assignment.sequence = assignment.event.version
+                assignment.notified_snapshot = snapshot
+                if kind is not None:
+                    assignment.notified_at = now
+                assignment.save(
+                    update_fields=[
+                        "notified_version",
+                        "sequence",
+                        "notified_snapshot",
+                        "notified_at",
+                    ]
+                )
+    return sent

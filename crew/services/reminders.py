@@ -1,0 +1,75 @@
+"""Reminders: the day before a charter, and to members who have not answered."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from crew import emails
+from crew.models import Assignment, AssignmentState, EventStatus
+
+
+def _reminder_send(pk: int, *, field: str, kind: str, now: datetime, also: str | None) -> bool:
+    with transaction.atomic():
+        assignment = (
+            Assignment.objects.select_for_update(of=("self",))
+            .select_related("event", "member")
+            .get(pk=pk)
+        )
+        if getattr(assignment, field) is not None:
+            return False  # another run got here first
+        emails.assignment_message(assignment, kind=kind, now=now).send()
+        setattr(assignment, field, now)
+        fields = [field]
+        if also and assignment.state == AssignmentState.PENDING:
+            # The day-before email asks for an answer too; one email is enough.
+            setattr(assignment, also, getattr(assignment, also) or now)
+            fields.append(also)
+        assignment.save(update_fields=fields)
+    return True
+
+
+def reminders_send(*, now: datetime | None = None) -> int:
+    """Day-before and unanswered reminders that are due; returns emails sent.
+
+    None for past or cancelled charters, none twice, none sooner than
+    CREW_REMINDER_MIN_NOTICE_HOURS after the member was assigned and told.
+    """
+    now = now or timezone.now()
+    min_notice = now - timedelta(hours=settings.CREW_REMINDER_MIN_NOTICE_HOURS)
+    unanswered_after = now - timedelta(hours=settings.CREW_UNANSWERED_REMINDER_HOURS)
+    due = Assignment.objects.filter(
+        removed_at__isnull=True,
+        member__active=True,
+        event__status=EventStatus.SCHEDULED,
+        event__starts_at__gt=now,
+        notified_version__gt=0,
+        notified_at__lte=min_notice,
+        created_at__lte=min_notice,
+    ).order_by("pk")
+    tomorrow = due.filter(
+        event__starts_at__lte=now + timedelta(hours=24),
+        reminded_day_before_at__isnull=True,
+    ).exclude(state=AssignmentState.DECLINED)
+    sent = 0
+    for pk in list(tomorrow.values_list("pk", flat=True)):
+        sent += _reminder_send(
+            pk,
+            field="reminded_day_before_at",
+            kind=emails.TOMORROW,
+            now=now,
+            also="reminded_unanswered_at",
+        )
+    unanswered = due.filter(
+        state=AssignmentState.PENDING,
+        notified_at__lte=unanswered_after,
+        reminded_unanswered_at__isnull=True,
+    )
+    for pk in list(unanswered.values_list("pk", flat=True)):
+        sent += _reminder_send(
+            pk, field="reminded_unanswered_at", kind=emails.UNANSWERED, now=now, also=None
+        )
+    return sent
