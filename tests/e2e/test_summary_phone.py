@@ -5,10 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from bookings.selectors import booking_operational
-from bookings.services import booking_upsert
 from crew.models import Assignment
 from crew.services import assignment_respond, crew_event_sync
 from jada.models import PipelineRun, Stage, StageRun, StageState
+from jada.services import booking_save
 from jada.summary import summary_context, summary_message
 from tests.conftest import booking_data
 from tests.crew.conftest import WRITEUP_PLAN
@@ -31,7 +31,7 @@ def test_the_summary_fits_a_phone(phone, dock, roster, templates, settings):
         guest_email="maximilian.featherstonehaugh-worthington@corporate-events.example.com",
         gross_revenue=Decimal("1234567.89"),
     )
-    booking = booking_upsert(data=data, via="test").booking
+    booking = booking_save(data=data, via="test").booking
     crew_event_sync(booking=booking_operational(booking.pk), plan=WRITEUP_PLAN)
     sam = Assignment.objects.get(event__booking_id=booking.pk, member__code="CREW_002")
     assignment_respond(assignment=sam, accepted=False, reason="Out of town that week, sorry")
