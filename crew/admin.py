@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from crew import selectors, services
+from crew import dispatch, selectors, services
 from crew.formatting import when_text
 from crew.models import (
     Assignment,
@@ -62,13 +62,15 @@ class CrewMemberAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if change and "active" in form.changed_data and not obj.active:
             events = services.member_upcoming_events(obj)
+            opened = dispatch.member_deactivated(member=obj)
             if events:
                 # Deactivating stops their emails and links; the charters still need a crew.
                 listed = "; ".join(f"{e.title}, {when_text(e.starts_at)}" for e in events)
                 self.message_user(
                     request,
                     f"{obj.name} is still assigned to {len(events)} upcoming charter(s), and "
-                    f"gets no more emails: replace them on each. {listed}",
+                    f"gets no more emails: replace them on each. {listed}. "
+                    f"{len(opened)} open slot(s) now wait for a replacement.",
                     messages.WARNING,
                 )
 

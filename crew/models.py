@@ -77,6 +77,10 @@ class CrewEvent(models.Model):
     )
     # Rises on every change that matters to crew; drives emails and ICS SEQUENCE.
     version = models.PositiveIntegerField(default=1)
+    auto_offer = models.BooleanField(
+        default=True,
+        help_text="Offer this charter's open slots to the roster at once (with CREW_AUTO_OFFER).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -204,6 +208,119 @@ class ChecklistItem(models.Model):
     @property
     def is_done(self) -> bool:
         return self.done_at is not None
+
+
+def new_offer_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class SlotOrigin(models.TextChoices):
+    DECLINED = "declined", "Declined"
+    REMOVED = "removed", "Removed"
+    DEACTIVATED = "deactivated", "Member deactivated"
+    OPERATOR = "operator", "Added by the operator"
+    API = "api", "Asked for by the API"
+
+
+class Slot(models.Model):
+    """A role on a charter that needs a person; filled by the first member to take its offer."""
+
+    event = models.ForeignKey(CrewEvent, on_delete=models.CASCADE, related_name="slots")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.DECKHAND)
+    call_at = models.DateTimeField()
+    shift_minutes = models.PositiveIntegerField()
+    origin = models.CharField(max_length=12, choices=SlotOrigin.choices)
+    reason = models.CharField(max_length=300, blank=True)
+    # The member who left the place (a decline, a removal, a deactivation).
+    vacated_by = models.ForeignKey(
+        CrewMember, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    opened_at = models.DateTimeField(default=timezone.now)
+    filled_by = models.OneToOneField(
+        Assignment, null=True, blank=True, on_delete=models.SET_NULL, related_name="filled_slot"
+    )
+    filled_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    offered_at = models.DateTimeField(null=True, blank=True)
+    # What the operators were told, so a retried task tells them once.
+    opened_told_at = models.DateTimeField(null=True, blank=True)
+    filled_told_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["opened_at", "pk"]
+        indexes = [models.Index(fields=["event", "filled_at", "withdrawn_at"])]
+
+    def __str__(self) -> str:
+        return f"open {self.get_role_display()} slot"
+
+    @property
+    def is_open(self) -> bool:
+        return self.filled_at is None and self.withdrawn_at is None
+
+    @property
+    def shift_ends_at(self) -> datetime:
+        return self.call_at + timedelta(minutes=self.shift_minutes)
+
+
+class Offer(models.Model):
+    """A slot offered to one member; its secret token is the link in their email."""
+
+    slot = models.ForeignKey(Slot, on_delete=models.CASCADE, related_name="offers")
+    member = models.ForeignKey(CrewMember, on_delete=models.CASCADE, related_name="offers")
+    token = models.CharField(max_length=64, unique=True, default=new_offer_token)
+    created_at = models.DateTimeField(default=timezone.now)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["slot", "member"], name="offer_unique_member"),
+        ]
+
+    def __str__(self) -> str:
+        return f"offer to {self.member_id}"
+
+
+class Unavailability(models.Model):
+    """A day (in the operator's zone) a member has said they cannot work."""
+
+    member = models.ForeignKey(
+        CrewMember, on_delete=models.CASCADE, related_name="unavailable_days"
+    )
+    day = models.DateField()
+
+    class Meta:
+        ordering = ["day"]
+        constraints = [
+            models.UniqueConstraint(fields=["member", "day"], name="unavailability_unique_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"unavailable {self.day:%Y-%m-%d}"
+
+
+class AlertCondition(models.TextChoices):
+    NO_CAPTAIN = "no_captain", "No accepted captain"
+    OPEN_SLOT = "open_slot", "Open slot"
+    UNANSWERED = "unanswered", "Unanswered invitation"
+
+
+class CrewAlert(models.Model):
+    """An alert the operators got about a charter close at hand: one per condition."""
+
+    event = models.ForeignKey(CrewEvent, on_delete=models.CASCADE, related_name="alerts")
+    condition = models.CharField(max_length=12, choices=AlertCondition.choices)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "condition"], name="crew_alert_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_condition_display()} alert"
 
 
 class LinkRequest(models.Model):

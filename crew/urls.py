@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crew import views
+from crew import offer_views, views
 
 urlpatterns = [
     path("", views.portal, name="crew-portal"),
@@ -12,4 +12,5 @@ urlpatterns = [
     path("login/new-link/", views.link_request, name="crew-link-request"),
     path("logout/", views.logout_view, name="crew-logout"),
     path("feed/<str:token>.ics", views.feed, name="crew-feed"),
+    path("offers/<str:token>/", offer_views.offer, name="crew-offer"),
 ]

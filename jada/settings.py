@@ -268,6 +268,7 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "resume-pipelines": {"task": "jada.tasks.resume_pipelines", "schedule": 60.0},
     "crew-reminders": {"task": "crew.tasks.send_reminders", "schedule": 300.0},
+    "crew-alerts": {"task": "crew.tasks.send_alerts", "schedule": 300.0},
 }
 PIPELINE_STALE_AFTER_SECONDS = _read("PIPELINE_STALE_AFTER_SECONDS", int, 120)
 # Retry policy of the outside-world stages (jada/pipeline/retry.py explains how they combine).
@@ -321,7 +322,11 @@ SESAME_MAX_AGE = 60 * 60 * 24 * 45
 SESAME_ONE_TIME = False
 CREW_LINK_MAX_AGE = _read("CREW_LINK_MAX_AGE", int, 60 * 60 * 24 * 45)
 CREW_REMINDER_MIN_NOTICE_HOURS = _read("CREW_REMINDER_MIN_NOTICE_HOURS", int, 12)
-CREW_UNANSWERED_REMINDER_HOURS = _read("CREW_UNANSWERED_REMINDER_HOURS", int, 24)
+# Crew dispatch: open slots offered to the roster, one nudge for silence, one alert per gap.
+CREW_NUDGE_AFTER_HOURS = _read("CREW_NUDGE_AFTER_HOURS", int, 24)
+CREW_AUTO_OFFER = _read("CREW_AUTO_OFFER", _bool, True)
+CREW_ALERT_WITHIN_HOURS = _read("CREW_ALERT_WITHIN_HOURS", int, 48)
+OFFICE_PHONE = _read("OFFICE_PHONE", str, "+1 619 555 0199")
 LOGIN_URL = "crew-login"
 
 API_MAX_BODY_BYTES = 64 * 1024

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from bookings.selectors import OperationalBooking
+from crew import dispatch
 from crew.models import (
     Assignment,
     AssignmentState,
@@ -128,8 +129,10 @@ def _apply_plan(
                 setattr(assignment, name, value)
             assignment.save(update_fields=list(updates))
             changed = True
+    removed = []
     for assignment in existing.values():
         if assignment.removed_at is None:
+            removed.append(assignment)
             assignment.removed_at = now
             fields = ["removed_at"]
             told = assignment.notified_snapshot or {}
@@ -143,6 +146,11 @@ def _apply_plan(
             changed = True
     if added:
         Assignment.objects.bulk_create(added)
+    if removed:
+        # A member taken off leaves a slot, unless the plan put someone else in the role.
+        dispatch.slots_for_removals(
+            event=event, removed=removed, added_roles=[a.role for a in added], now=now
+        )
     return changed
 
 

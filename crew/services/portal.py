@@ -9,7 +9,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from crew.models import Assignment, AssignmentState, ChecklistItem
+from crew import dispatch
+from crew.models import Assignment, AssignmentState, ChecklistItem, CrewMember, SlotOrigin
 
 logger = logging.getLogger(__name__)
 
@@ -28,10 +29,25 @@ def assignment_respond(
         current = locked.get(pk=assignment.pk)
         if current.removed_at is not None or current.event.is_cancelled:
             raise NotAllowed("This charter is no longer yours to answer.")
+        was = current.state
         current.state = AssignmentState.ACCEPTED if accepted else AssignmentState.DECLINED
         current.decline_reason = "" if accepted else reason.strip()[:300]
         current.responded_at = now
         current.save(update_fields=["state", "decline_reason", "responded_at"])
+        # A decline opens the place (operators told, offers out); taking it back closes it.
+        if not accepted and was != AssignmentState.DECLINED:
+            current.member = CrewMember.objects.get(pk=current.member_id)
+            dispatch.slot_open_for(
+                assignment=current,
+                origin=SlotOrigin.DECLINED,
+                reason=current.decline_reason,
+                now=now,
+            )
+        elif accepted and was == AssignmentState.DECLINED:
+            try:
+                dispatch.slot_reclaim(assignment=current, now=now)
+            except dispatch.PlaceTaken as e:
+                raise NotAllowed(str(e)) from e
     for name in ("state", "decline_reason", "responded_at"):
         setattr(assignment, name, getattr(current, name))
     logger.info("assignment %s %s", assignment.pk, current.state)

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from crew import emails
 from crew.models import Assignment, AssignmentState, EventStatus
+from crew.silence import is_quiet
 
 
 def _reminder_send(pk: int, *, field: str, kind: str, now: datetime, also: str | None) -> bool:
@@ -40,7 +41,7 @@ def reminders_send(*, now: datetime | None = None) -> int:
     """
     now = now or timezone.now()
     min_notice = now - timedelta(hours=settings.CREW_REMINDER_MIN_NOTICE_HOURS)
-    unanswered_after = now - timedelta(hours=settings.CREW_UNANSWERED_REMINDER_HOURS)
+    unanswered_after = now - timedelta(hours=settings.CREW_NUDGE_AFTER_HOURS)
     due = Assignment.objects.filter(
         removed_at__isnull=True,
         member__active=True,
@@ -63,6 +64,8 @@ def reminders_send(*, now: datetime | None = None) -> int:
             now=now,
             also="reminded_unanswered_at",
         )
+    if is_quiet(now):
+        return sent  # the nudge waits for the morning
     unanswered = due.filter(
         state=AssignmentState.PENDING,
         notified_at__lte=unanswered_after,

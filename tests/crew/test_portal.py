@@ -165,7 +165,8 @@ def test_every_crew_url_answers_404_for_another_members_objects(event, dana, ros
     from crew import urls as crew_urlconf
 
     named = {p.name for p in crew_urlconf.urlpatterns}
-    # Object URLs are covered here; the rest name no object (feed: secret, see test_feed).
+    # Object URLs are covered here; the rest name no object (feed and offers: secrets, see
+    # test_feed and test_offers).
     by_object = {"crew-assignment", "crew-respond", "crew-checklist-tick", "crew-answer"}
     assert by_object <= named
     assert named - by_object == {
@@ -174,6 +175,7 @@ def test_every_crew_url_answers_404_for_another_members_objects(event, dana, ros
         "crew-link-request",
         "crew-logout",
         "crew-feed",
+        "crew-offer",
     }
     for method, url, data in urls:
         assert getattr(sam, method)(url, data).status_code == 404, url
