@@ -59,7 +59,8 @@ class CrewMemberAdmin(admin.ModelAdmin):
         if not change:
             # Crew sign in only by magic link: their user has no usable password.
             obj.user = services.crew_user_create(code=obj.code, email=obj.email)
-        super().save_model(request, obj, form, change)
+        # Through the service: a new address or a change of `active` revokes links and sessions.
+        services.crew_member_save(member=obj)
         if change and "active" in form.changed_data and not obj.active:
             events = services.member_upcoming_events(obj)
             opened = dispatch.member_deactivated(member=obj)

@@ -2,9 +2,10 @@
 
 A link names the moment it stops working (`u`, seconds since the epoch) and its token's scope
 includes that moment, so changing `u` breaks the signature. A link in a charter's email works
-until a few days after the charter, however far ahead it was booked; a link asked for with
-"Email me a new link" works for `CREW_LINK_MAX_AGE`. Links are never one-time: mail scanners
-open them, and the confirm page only signs in on POST.
+until a few days after the charter, and never longer than `CREW_LINK_MAX_DAYS` after it was
+sent: for a charter booked far ahead, the reminders bring fresh links. A link asked for with
+"Email me a new link" works for `CREW_LINK_MAX_AGE` (within the same ceiling). Links are never
+one-time: mail scanners open them, and the confirm page only signs in on POST.
 """
 
 from __future__ import annotations
@@ -27,9 +28,6 @@ ANSWER_SCOPE = "crew-answer"
 AFTER_EVENT = timedelta(days=3)
 # ... and for at least this long, even for a charter that is about to start.
 MIN_LIFETIME = timedelta(days=2)
-# No link outlives this, whatever its `u` (the expiry that counts). Charters are booked a season
-# or two ahead, and the day-before reminder brings fresh links anyway.
-LIFETIME_CEILING = timedelta(days=3 * 365)
 
 
 def login_scope(until: int) -> str:
@@ -40,17 +38,25 @@ def answer_scope(assignment_id: int, until: int) -> str:
     return f"{ANSWER_SCOPE}:{assignment_id}:{until}"
 
 
+def lifetime_ceiling() -> timedelta:
+    """No link outlives this after it was sent, whatever its `u` (a leaked old email included)."""
+    return timedelta(days=settings.CREW_LINK_MAX_DAYS)
+
+
 def link_max_age() -> timedelta:
-    return timedelta(seconds=settings.CREW_LINK_MAX_AGE)
+    return min(timedelta(seconds=settings.CREW_LINK_MAX_AGE), lifetime_ceiling())
 
 
 def valid_until_for(event: CrewEvent | None, *, now: datetime | None = None) -> datetime:
-    """How long a link should work: past the end of `event`; CREW_LINK_MAX_AGE without one."""
+    """How long a link should work: past the end of `event`; CREW_LINK_MAX_AGE without one.
+
+    Never past CREW_LINK_MAX_DAYS from `now`: the reminders before the charter carry new links.
+    """
     now = now or timezone.now()
     if event is None:
         return now + link_max_age()
     until = max(event.ends_at + AFTER_EVENT, now + MIN_LIFETIME)
-    return min(until, now + LIFETIME_CEILING)
+    return min(until, now + lifetime_ceiling())
 
 
 def safe_next(next_path: str | None) -> str | None:
@@ -91,7 +97,7 @@ def login_user(token: str | None, until: str | None) -> AbstractBaseUser | None:
     expires = _until(until)
     if not token or expires is None or expires <= timezone.now().timestamp():
         return None
-    user = get_user(token, scope=login_scope(expires), max_age=LIFETIME_CEILING)
+    user = get_user(token, scope=login_scope(expires), max_age=lifetime_ceiling())
     if user is None:
         return None
     member = CrewMember.objects.filter(user=user, active=True).first()
@@ -114,5 +120,5 @@ def answer_user(assignment: Assignment, token: str | None, until: str | None) ->
     expires = _until(until)
     if not token or expires is None or expires <= timezone.now().timestamp():
         return False
-    user = get_user(token, scope=answer_scope(assignment.pk, expires), max_age=LIFETIME_CEILING)
+    user = get_user(token, scope=answer_scope(assignment.pk, expires), max_age=lifetime_ceiling())
     return user is not None and user.pk == assignment.member.user_id and assignment.member.active

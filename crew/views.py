@@ -173,6 +173,11 @@ def answer(request: HttpRequest, pk: int) -> HttpResponse:
         return _page(
             request, "crew/login.html", {"state": "invalid", "form": LinkRequestForm()}, status=404
         )
+    if found.removed_at is not None:
+        # Taken off the charter: nothing to answer, and what it became is no longer theirs.
+        withdrawn = {"withdrawn": True, "day": found.call_at, "zone_name": settings.TIME_ZONE_NAME}
+        status = 200 if request.method == "GET" else 409
+        return _page(request, "crew/answer.html", withdrawn, status=status)
     context = {"a": found, "t": token, "u": until, "zone_name": settings.TIME_ZONE_NAME}
     if request.method == "GET":
         return _page(request, "crew/answer.html", context)

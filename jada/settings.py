@@ -321,6 +321,7 @@ SESAME_TOKEN_NAME = "t"  # noqa: S105 (a query parameter name; short: webmail cu
 SESAME_MAX_AGE = 60 * 60 * 24 * 45
 SESAME_ONE_TIME = False
 CREW_LINK_MAX_AGE = _read("CREW_LINK_MAX_AGE", int, 60 * 60 * 24 * 45)
+CREW_LINK_MAX_DAYS = _read("CREW_LINK_MAX_DAYS", int, 45)
 CREW_REMINDER_MIN_NOTICE_HOURS = _read("CREW_REMINDER_MIN_NOTICE_HOURS", int, 12)
 # Crew dispatch: open slots offered to the roster, one nudge for silence, one alert per gap.
 CREW_NUDGE_AFTER_HOURS = _read("CREW_NUDGE_AFTER_HOURS", int, 24)

@@ -34,6 +34,7 @@ from crew.services.portal import NotAllowed, assignment_respond, checklist_item_
 from crew.services.reminders import reminders_send
 from crew.services.roster import (
     crew_member_create,
+    crew_member_save,
     crew_user_create,
     member_feed_token_regenerate,
     member_links_revoke,
@@ -56,6 +57,7 @@ __all__ = [
     "checklists_resync",
     "crew_event_sync",
     "crew_member_create",
+    "crew_member_save",
     "crew_notify",
     "crew_user_create",
     "default_shift_minutes",

@@ -34,11 +34,7 @@ def crew_member_create(
                 setattr(member, field, value)
             member.active = active
             member.full_clean(exclude=["user"])
-            member.save()
-            if member.user.email != email:
-                member.user.email = email
-                member.user.save(update_fields=["email"])
-            return member
+            return crew_member_save(member=member)
         user = crew_user_create(code=code, email=email)
         member = CrewMember(user=user, code=code, active=active, **values)
         member.full_clean(exclude=["user"])
@@ -66,6 +62,36 @@ def member_links_revoke(*, member: CrewMember) -> None:
     user = member.user
     user.set_unusable_password()
     user.save(update_fields=["password"])
+
+
+def crew_member_save(*, member: CrewMember) -> CrewMember:
+    """Save an edited member, keeping their user in step.
+
+    A new email address is the user's too, and it revokes the links sent to the old one: that
+    mailbox may no longer be the member's. Deactivating ends their links and sessions (sessions
+    are keyed on the same password hash as links), and reactivating does not bring them back:
+    the user's password is replaced again, so nothing sent before comes back to life.
+    """
+    with transaction.atomic():
+        before = CrewMember.objects.select_for_update().filter(pk=member.pk).first()
+        member.save()
+        user = get_user_model().objects.select_for_update().get(pk=member.user_id)
+        fields = []
+        if user.email != member.email:
+            user.email = member.email
+            fields.append("email")
+        if user.is_active != member.active:
+            user.is_active = member.active
+            fields.append("is_active")
+        moved = before is not None and before.email != member.email
+        toggled = before is not None and before.active != member.active
+        if moved or toggled:
+            user.set_unusable_password()
+            fields.append("password")
+        if fields:
+            user.save(update_fields=fields)
+        member.user = user
+    return member
 
 
 def member_upcoming_events(member: CrewMember, *, now: datetime | None = None) -> list[CrewEvent]:
