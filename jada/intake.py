@@ -9,7 +9,7 @@ the booking and, when something crew or guests care about changed, the pipeline'
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -20,14 +20,17 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from pydantic import TypeAdapter
+from pydantic import ValidationError as SchemaError
 
-from bookings.models import Booking, Dock, Status
+from bookings.models import Booking, Dock
 from bookings.money import settle
 from bookings.services import BookingData
 from crew.models import Role
 from crew.selectors import overlap_warnings
 from crew.services import PlannedAssignment, member_codes_unknown
-from jada.api.forms import CENT, BookingForm, CrewAssignmentForm, GuestForm, form_errors
+from jada.api.schemas import BookingRequest, CrewAssignmentRequest, error_map
+from jada.api.types import CENT
 from jada.models import PipelineRun
 from jada.services import booking_save
 
@@ -51,9 +54,17 @@ SAVE_ATTEMPTS = 3
 class IntakeRejected(Exception):
     """The payload is invalid; `errors` maps dotted field names to messages."""
 
+    status = 400
+
     def __init__(self, errors: Errors) -> None:
         super().__init__(errors)
         self.errors = errors
+
+
+class IntakeConflict(IntakeRejected):
+    """The booking cannot exist beside another one (the API's 409); nothing was written."""
+
+    status = 409
 
 
 @dataclass(frozen=True)
@@ -86,10 +97,22 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        # Parsers disagree on which of two equal keys wins; refusing is the only safe reading.
+        seen: set[str] = set()
+        twice = next(key for key, _ in pairs if key in seen or seen.add(key))
+        raise IntakeRejected({"body": [f"Malformed JSON: the key {twice!r} appears twice."]})
+    return obj
+
+
 def load_json(raw: bytes | str) -> Any:
     """Parse a request body; numbers with a fraction become Decimal, never float."""
     try:
-        return json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
+        return json.loads(
+            raw, parse_float=Decimal, parse_constant=_reject_constant, object_pairs_hook=_object
+        )
     except RecursionError as e:
         raise IntakeRejected({"body": ["Malformed JSON: nested too deeply."]}) from e
     except json.JSONDecodeError as e:
@@ -160,7 +183,7 @@ def _dock(name: str | None, errors: Errors) -> Dock | None:
 
 
 def _crew_plan(
-    payload: Mapping, clean: Mapping, crew: Sequence[tuple[int, Mapping]], errors: Errors
+    payload: Mapping, clean: Mapping, errors: Errors
 ) -> tuple[PlannedAssignment, ...] | None:
     if "captain_id" not in payload and "crew_assignments" not in payload:
         return None
@@ -168,12 +191,12 @@ def _crew_plan(
     wanted: list[tuple[str, str, str, int | None]] = []
     if clean.get("captain_id"):
         wanted.append(("captain_id", clean["captain_id"], Role.CAPTAIN, None))
-    for index, entry in crew:
-        if entry.get("crew_id") and entry.get("role"):
-            hours = entry.get("duration_hours")
-            minutes = int(hours * 60) if hours is not None else None
-            key = f"crew_assignments.{index}.crew_id"
-            wanted.append((key, entry["crew_id"], entry["role"], minutes))
+    entry: CrewAssignmentRequest
+    for index, entry in enumerate(clean.get("crew_assignments") or ()):
+        hours = entry.duration_hours
+        minutes = int(hours * 60) if hours is not None else None
+        key = f"crew_assignments.{index}.crew_id"
+        wanted.append((key, entry.crew_id, entry.role, minutes))
     seen: set[str] = set()
     for key, code, _, _ in wanted:
         if code in seen:
@@ -199,7 +222,7 @@ def _amounts(clean: Mapping, errors: Errors) -> dict[str, Decimal]:
     }
     if any(clean.get(field) is None for field in names.values()):
         return {}  # the missing or invalid amount is reported already
-    # Range-checked by the form, so quantizing cannot overflow.
+    # Range-checked by the schema, so quantizing cannot overflow.
     amounts = {name: clean[field].quantize(CENT) for name, field in names.items()}
     settlement = settle(**amounts)
     declared = clean.get("net_revenue")
@@ -213,48 +236,58 @@ def _amounts(clean: Mapping, errors: Errors) -> dict[str, Decimal]:
     return amounts
 
 
+# Each top-level field on its own, to check what is valid when something else is not.
+FIELD_ADAPTERS = {
+    name: TypeAdapter(info.rebuild_annotation())
+    for name, info in BookingRequest.model_fields.items()
+}
+
+
+def _passed(payload: dict, errors: Errors) -> dict[str, Any]:
+    """The top-level fields of an invalid payload that are valid on their own, validated."""
+    failed = {key.split(".")[0] for key in errors}
+    return {
+        name: FIELD_ADAPTERS[name].validate_python(value)
+        for name, value in payload.items()
+        if name in FIELD_ADAPTERS and name not in failed
+    }
+
+
 def intake_validate(payload: Any) -> ValidIntake:
     """Check a payload field by field (raises IntakeRejected with every problem found)."""
     if not isinstance(payload, dict):
         raise IntakeRejected({"body": ["Expected a JSON object."]})
     errors: Errors = {}
-    clean = form_errors(BookingForm, payload, errors=errors)
-
-    guest: Mapping = {}
-    if isinstance(payload.get("guest"), dict):
-        guest = form_errors(GuestForm, payload["guest"], prefix="guest.", errors=errors)
-    crew: list[tuple[int, Mapping]] = []
-    if isinstance(clean.get("crew_assignments"), list):
-        for index, entry in enumerate(clean["crew_assignments"]):
-            if not isinstance(entry, dict):
-                _add(errors, f"crew_assignments.{index}", "Expected an object.")
-                continue
-            prefix = f"crew_assignments.{index}."
-            crew.append(
-                (index, form_errors(CrewAssignmentForm, entry, prefix=prefix, errors=errors))
-            )
+    request: BookingRequest | None = None
+    try:
+        request = BookingRequest.model_validate(payload)
+        clean: dict[str, Any] = dict(request)
+    except SchemaError as e:
+        errors = error_map(e)
+        # The checks below still run on what is valid, so every problem is reported at once.
+        clean = _passed(payload, errors)
 
     starts_at = _starts_at(payload, clean, errors)
     dock = _dock(clean.get("location"), errors)
-    plan = _crew_plan(payload, clean, crew, errors)
-
+    plan = _crew_plan(payload, clean, errors)
     amounts = _amounts(clean, errors)
 
-    if errors:
+    if errors or request is None:
         raise IntakeRejected(errors)
+    guest = request.guest
     data = BookingData(
-        source=clean["source"],
-        external_ref=clean["external_ref"],
-        guest_name=guest["name"],
-        guest_email=guest.get("email", ""),
-        guest_phone=guest.get("phone", ""),
-        guest_count=guest["count"],
+        source=request.source,
+        external_ref=request.external_ref,
+        guest_name=guest.name,
+        guest_email=guest.email,
+        guest_phone=guest.phone,
+        guest_count=guest.count,
         starts_at=starts_at,
-        duration_minutes=int(clean["duration_hours"] * 60),
+        duration_minutes=int(request.duration_hours * 60),
         dock=dock,
         **amounts,
-        status=clean.get("status") or Status.CONFIRMED,
-        notes=clean.get("notes", ""),
+        status=request.status,
+        notes=request.notes,
     )
     return ValidIntake(data=data, plan=plan)
 

@@ -1,4 +1,7 @@
-"""The API's JSON for one booking: the request's fields as stored, money, guest page, pipeline."""
+"""The API's JSON for one booking: the request's fields as stored, money, guest page, pipeline.
+
+The document goes through `jada.api.schemas.Booking`, so it is what /api/openapi.json says.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from crew.models import Assignment, Role
 from crew.selectors import overlap_warnings
 from guests.models import GuestPage
 from jada import pipeline
-from jada.api.forms import CENT
+from jada.api.schemas import Booking as BookingDocument
 from jada.intake import operator_zone
 
 HOURS_PLACES = Decimal("0.0001")
@@ -26,18 +29,14 @@ MONEY_FIELDS = {
 }
 
 
-def money(value: Decimal | None) -> str | None:
-    return str(Decimal(value).quantize(CENT)) if value is not None else None
-
-
 def hours(minutes: int) -> str:
     """180 → "3", 150 → "2.5": the shortest exact-enough spelling of a duration in hours."""
     text = f"{(Decimal(minutes) / 60).quantize(HOURS_PLACES):f}"
     return text.rstrip("0").rstrip(".")
 
 
-def utc_iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+def utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)
 
 
 def booking_json(booking_id: int, *, warnings: list[str] | None = None) -> dict[str, Any]:
@@ -56,20 +55,20 @@ def booking_json(booking_id: int, *, warnings: list[str] | None = None) -> dict[
     captain = next((a for a in assignments if a.role == Role.CAPTAIN), None)
     if warnings is None:
         warnings = overlap_warnings(booking_id=booking.pk)
-    return {
+    document = {
         "id": booking.pk,
         "event_type": "booking",
         "source": booking.source,
         "external_ref": booking.external_ref,
         "status": booking.status,
-        "starts_at": utc_iso(booking.starts_at),
-        "starts_at_local": local.isoformat(),
+        "starts_at": utc(booking.starts_at),
+        "starts_at_local": local,
         "time_zone": zone.key,
-        "charter_date": local.date().isoformat(),
+        "charter_date": local.date(),
         "start_time": f"{local:%H:%M}",
         "duration_hours": hours(booking.duration_minutes),
         "duration_minutes": booking.duration_minutes,
-        **{name: money(getattr(financials, field, None)) for name, field in MONEY_FIELDS.items()},
+        **{name: getattr(financials, field, None) for name, field in MONEY_FIELDS.items()},
         "currency": getattr(financials, "currency", None),
         "guest": {
             "name": booking.guest_name,
@@ -84,7 +83,7 @@ def booking_json(booking_id: int, *, warnings: list[str] | None = None) -> dict[
                 "crew_id": a.member.code,
                 "role": a.role,
                 "duration_hours": hours(a.shift_minutes),
-                "call_at": utc_iso(a.call_at),
+                "call_at": utc(a.call_at),
                 "state": a.state,
             }
             for a in assignments
@@ -98,6 +97,7 @@ def booking_json(booking_id: int, *, warnings: list[str] | None = None) -> dict[
         ),
         "pipeline": pipeline.stage_states(booking.pk),
         "warnings": list(warnings),
-        "created_at": utc_iso(booking.created_at),
-        "updated_at": utc_iso(booking.updated_at),
+        "created_at": utc(booking.created_at),
+        "updated_at": utc(booking.updated_at),
     }
+    return BookingDocument.model_validate(document).model_dump(mode="json")

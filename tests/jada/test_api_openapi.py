@@ -19,7 +19,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from jada.api.openapi import DOCUMENT
+from jada.api.openapi import openapi_document
 from tests.jada.intake_support import new_token, row_counts, write_up
 
 pytestmark = pytest.mark.django_db
@@ -78,37 +78,41 @@ def test_the_document_is_served_and_is_openapi_3(client):
         "description": "A token from `manage.py create_api_token NAME`.",
     }
     post = doc["paths"]["/api/bookings"]["post"]
-    assert set(post["responses"]) == {"200", "201", "400", "401"}
+    assert set(post["responses"]) == {"200", "201", "400", "401", "403", "409", "411", "415"}
     assert set(doc["paths"]["/api/bookings/{id}"]["get"]["responses"]) == {"200", "401", "404"}
 
 
 def test_the_request_schema_states_the_limits(client):
-    request = client.get("/api/openapi.json").json()["components"]["schemas"]["BookingRequest"]
+    schemas = client.get("/api/openapi.json").json()["components"]["schemas"]
+    request = schemas["BookingRequest"]
     props = request["properties"]
     assert request["additionalProperties"] is False
     assert props["port_fee_percent"]["anyOf"][0]["maximum"] == 100
     assert props["gross_revenue"]["anyOf"][0]["minimum"] == 0
+    # OpenAPI 3.1 is JSON Schema 2020-12: exclusiveMinimum is the bound itself.
     assert props["duration_hours"]["anyOf"][0] == {
         "type": "number",
         "maximum": 24.0,
-        "minimum": 0,
-        "exclusiveMinimum": True,
+        "exclusiveMinimum": 0,
     }
-    assert props["guest"]["properties"]["count"]["minimum"] == 1
+    assert props["guest"] == {"$ref": "#/components/schemas/GuestRequest"}
+    assert schemas["GuestRequest"]["properties"]["count"]["minimum"] == 1
     assert props["external_ref"]["maxLength"] == 100
 
 
-def request_validator() -> jsonschema.Draft4Validator:
-    # OpenAPI 3.0 schemas are JSON Schema draft 4 with extensions (boolean exclusiveMinimum).
-    request = DOCUMENT["components"]["schemas"]["BookingRequest"]
-    return jsonschema.Draft4Validator(
-        request, format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER
+def request_validator() -> jsonschema.Draft202012Validator:
+    # OpenAPI 3.1 schemas are JSON Schema 2020-12; the request's nested models are $refs.
+    schemas = openapi_document()["components"]["schemas"]
+    request = {**schemas["BookingRequest"], "$defs": schemas}
+    text = json.dumps(request).replace("#/components/schemas/", "#/$defs/")
+    return jsonschema.Draft202012Validator(
+        json.loads(text), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
     )
 
 
 def test_the_write_up_example_is_valid_against_the_request_schema():
     validator = request_validator()
-    validator.validate(DOCUMENT["components"]["schemas"]["BookingRequest"]["example"])
+    validator.validate(openapi_document()["components"]["schemas"]["BookingRequest"]["example"])
     validator.validate(write_up())
     validator.validate(write_up(charter_date=None, start_time=None, starts_at="2030-05-30T16:00Z"))
 
