@@ -12,3 +12,7 @@ urlpatterns = [
     path("crew/", include("crew.urls")),
     path("", include("guests.urls")),
 ]
+
+# Under /api/ these answer JSON, like everything else the API says.
+handler400 = "jada.api.views.bad_request"
+handler500 = "jada.api.views.server_error"

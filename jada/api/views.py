@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import hmac
+import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
+from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 
 from bookings.models import Booking
@@ -24,6 +28,10 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 MAX_TOKEN_LENGTH = 256
 # Ids beyond a 64-bit integer cannot exist; they are not looked up.
 MAX_ID = 2**63 - 1
+JSON_TYPES = ("application/json",)
+READ_SIZE = 8192
+
+logger = logging.getLogger("django.request")
 
 
 def _json(data: dict[str, Any], status: int = 200) -> JsonResponse:
@@ -62,26 +70,75 @@ def authenticate(request: HttpRequest) -> ApiToken | None:
     return token
 
 
+class LengthRequired(Exception):
+    """A chunked body the server in front of Django did not mark as readable to its end."""
+
+
+def _unframed_body(request: HttpRequest, limit: int) -> bytes:
+    """A body sent without Content-Length (chunked), read up to one byte past the limit."""
+    if not request.META.get("wsgi.input_terminated"):
+        # Without the server's promise that the stream ends, reading could wait forever.
+        raise LengthRequired
+    stream, chunks, size = request.META["wsgi.input"], [], 0
+    while size <= limit:
+        chunk = stream.read(min(READ_SIZE, limit + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
 def _body(request: HttpRequest) -> bytes:
     """The request body, refused before reading when it declares more than the limit."""
     limit = settings.API_MAX_BODY_BYTES
     too_big = IntakeRejected({"body": [f"The body is larger than {limit // 1024} KB."]})
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    if declared > limit:
-        raise too_big
-    try:
-        body = request.body
-    except RequestDataTooBig as e:
-        raise too_big from e
+    length = request.META.get("CONTENT_LENGTH") or ""
+    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    if chunked and not length:
+        body = _unframed_body(request, limit)
+    else:
+        try:
+            declared = int(length or 0)
+        except ValueError:
+            declared = 0
+        if declared > limit:
+            raise too_big
+        try:
+            body = request.body
+        except RequestDataTooBig as e:
+            raise too_big from e
     if len(body) > limit:
         raise too_big
     return body
 
 
+def json_errors(view: Callable[..., JsonResponse]) -> Callable[..., JsonResponse]:
+    """An unexpected failure is still answered in JSON (and logged as Django would)."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except Exception:
+            logger.exception(
+                "Internal Server Error: %s",
+                request.path,
+                extra={"status_code": 500, "request": request},
+            )
+            return server_error_json()
+
+    return wrapper
+
+
+def server_error_json() -> JsonResponse:
+    # An intake is all or nothing and idempotent, so the client can simply send it again.
+    message = "The server failed to answer. Sending the same request again is safe."
+    return _errors(500, {"server": [message]})
+
+
 @csrf_exempt  # token-authenticated, never cookies
+@json_errors
 def bookings(request: HttpRequest) -> JsonResponse:
     """POST /api/bookings: upsert on (source, external_ref); 201 created, 200 existed."""
     if request.method != "POST":
@@ -89,11 +146,17 @@ def bookings(request: HttpRequest) -> JsonResponse:
     token = authenticate(request)
     if token is None:
         return _unauthorized()
+    if request.content_type not in JSON_TYPES:
+        return _errors(
+            415, {"body": ["Send the booking as JSON (Content-Type: application/json)."]}
+        )
     try:
         payload = load_json(_body(request))
         result = booking_intake(payload=payload, via="api", by_name=f"API token {token.name}")
+    except LengthRequired:
+        return _errors(411, {"body": ["Send the body with a Content-Length header."]})
     except IntakeRejected as e:
-        return _errors(400, e.errors)
+        return _errors(e.status, e.errors)
     return _json(
         booking_json(result.booking.pk, warnings=result.warnings),
         status=201 if result.created else 200,
@@ -101,6 +164,7 @@ def bookings(request: HttpRequest) -> JsonResponse:
 
 
 @csrf_exempt  # token-authenticated, never cookies; unsafe methods get a JSON 405, not a CSRF 403
+@json_errors
 def booking(request: HttpRequest, pk: str) -> JsonResponse:
     """GET /api/bookings/<id>: the same document, with the pipeline's current state."""
     if request.method != "GET":
@@ -118,8 +182,34 @@ def booking(request: HttpRequest, pk: str) -> JsonResponse:
 
 
 @csrf_exempt
+@json_errors
 def openapi(request: HttpRequest) -> JsonResponse:
     """GET /api/openapi.json: the OpenAPI 3 description of this API (public)."""
     if request.method != "GET":
         return _not_allowed(["GET"])
     return JsonResponse(openapi_document())
+
+
+@csrf_exempt
+def not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
+    """Any other path under /api/: a JSON 404 naming what exists."""
+    paths = "/api/bookings, /api/bookings/<id> and /api/openapi.json"
+    return _errors(404, {"path": [f"No such endpoint. The API has {paths}."]})
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 400 (a bad Host header, a malformed request): JSON under /api/."""
+    if _is_api(request):
+        return _errors(400, {"body": ["The request is malformed."]})
+    return defaults.bad_request(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Django's 500 (a failure outside the API's views, in a middleware): JSON under /api/."""
+    if _is_api(request):
+        return server_error_json()
+    return defaults.server_error(request)
