@@ -147,18 +147,18 @@ class PipelineRunAdmin(admin.ModelAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ("name", "created_at", "last_used_at", "revoked")
-    list_filter = ("revoked",)
+    list_display = ("name", "scope", "source", "created_at", "last_used_at", "revoked")
+    list_filter = ("revoked", "scope", "source")
     search_fields = ("name",)
-    fields = ("name", "token_hash", "created_at", "last_used_at", "revoked")
+    fields = ("name", "scope", "source", "token_hash", "created_at", "last_used_at", "revoked")
     readonly_fields = fields
     actions = ("revoke",)
 
     def changelist_view(self, request: HttpRequest, extra_context=None):
         extra_context = {
             **(extra_context or {}),
-            "subtitle": "New tokens: manage.py create_api_token NAME (shown once; only a hash "
-            "is kept).",
+            "subtitle": "New tokens: manage.py create_api_token NAME [--scope read|write] "
+            "[--source SOURCE] (shown once; only a hash is kept).",
         }
         return super().changelist_view(request, extra_context)
 

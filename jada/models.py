@@ -6,6 +6,8 @@ import hashlib
 
 from django.db import models
 
+from bookings.models import Source
+
 
 def hash_token(token: str) -> str:
     # Tokens are long random strings, so a plain SHA-256 is enough (no password stretching).
@@ -18,9 +20,17 @@ class ApiTokenQuerySet(models.QuerySet):
         return self.filter(revoked=False).update(revoked=True)
 
 
+class TokenScope(models.TextChoices):
+    READ = "read", "Read bookings"
+    WRITE = "write", "Read and write bookings"
+
+
 class ApiToken(models.Model):
     name = models.CharField(max_length=100)
     token_hash = models.CharField(max_length=64, unique=True)
+    scope = models.CharField(max_length=5, choices=TokenScope.choices, default=TokenScope.WRITE)
+    # A marketplace's token writes (and reads) only its own bookings; empty: any source.
+    source = models.CharField(max_length=20, choices=Source.choices, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked = models.BooleanField(default=False)

@@ -20,7 +20,7 @@ from bookings.models import Booking
 from jada.api.openapi import openapi_document
 from jada.api.serializers import booking_json
 from jada.intake import IntakeRejected, booking_intake, load_json
-from jada.models import ApiToken, hash_token
+from jada.models import ApiToken, TokenScope, hash_token
 
 TOKEN_HEADER = "X-Dashboard-Token"  # noqa: S105 (a header name)
 # Writing last_used_at on every request would serialise concurrent requests on one row.
@@ -53,6 +53,17 @@ def _not_allowed(allowed: list[str]) -> JsonResponse:
 
 def _unauthorized() -> JsonResponse:
     return _errors(401, {"token": [f"Send a valid, unrevoked API token in {TOKEN_HEADER}."]})
+
+
+def _forbidden(field: str, message: str) -> JsonResponse:
+    return _errors(403, {field: [message]})
+
+
+def _source_refused(token: ApiToken, source: Any) -> JsonResponse | None:
+    """A 403 when the token is bound to a source other than `source`."""
+    if token.source and source != token.source:
+        return _forbidden("source", f"This token may only reach {token.source} bookings.")
+    return None
 
 
 def authenticate(request: HttpRequest) -> ApiToken | None:
@@ -146,12 +157,16 @@ def bookings(request: HttpRequest) -> JsonResponse:
     token = authenticate(request)
     if token is None:
         return _unauthorized()
+    if token.scope != TokenScope.WRITE:
+        return _forbidden("token", "This token may only read bookings.")
     if request.content_type not in JSON_TYPES:
         return _errors(
             415, {"body": ["Send the booking as JSON (Content-Type: application/json)."]}
         )
     try:
         payload = load_json(_body(request))
+        if refused := _source_refused(token, isinstance(payload, dict) and payload.get("source")):
+            return refused
         result = booking_intake(payload=payload, via="api", by_name=f"API token {token.name}")
     except LengthRequired:
         return _errors(411, {"body": ["Send the body with a Content-Length header."]})
@@ -169,11 +184,15 @@ def booking(request: HttpRequest, pk: str) -> JsonResponse:
     """GET /api/bookings/<id>: the same document, with the pipeline's current state."""
     if request.method != "GET":
         return _not_allowed(["GET"])
-    if authenticate(request) is None:
+    token = authenticate(request)
+    if token is None:
         return _unauthorized()
     not_found = _errors(404, {"id": ["No booking with this id."]})
     # Matched loosely in the URL so that any malformed id gets this JSON 404, not an HTML one.
     if not (pk.isascii() and pk.isdigit()) or len(pk) > 19 or int(pk) > MAX_ID:
+        return not_found
+    if token.source and not Booking.objects.filter(pk=int(pk), source=token.source).exists():
+        # Another marketplace's booking is not there for this token, as if it did not exist.
         return not_found
     try:
         return _json(booking_json(int(pk)))

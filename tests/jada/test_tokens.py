@@ -9,14 +9,14 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from jada.models import ApiToken, hash_token
-from tests.jada.intake_support import post, write_up
+from tests.jada.intake_support import post, row_counts, write_up
 
 pytestmark = pytest.mark.django_db
 
 
-def create(name: str) -> str:
+def create(name: str, *options: str) -> str:
     out = io.StringIO()
-    call_command("create_api_token", name, stdout=out)
+    call_command("create_api_token", name, *options, stdout=out)
     return out.getvalue()
 
 
@@ -50,4 +50,54 @@ def test_the_printed_token_opens_the_api(client, dock, roster, templates):
 def test_a_bad_name_is_refused(name):
     with pytest.raises(CommandError):
         create(name)
+    assert ApiToken.objects.count() == 0
+
+
+def test_a_token_writes_by_default(client, dock, roster, templates):
+    output = create("dashboard")
+    assert "scope write" in output
+    assert ApiToken.objects.get().scope == "write"
+    assert post(client, write_up(), token=output.splitlines()[-1]).status_code == 201
+
+
+def test_a_read_token_reads_but_cannot_write(client, dock, roster, templates):
+    writer = create("dashboard").splitlines()[-1]
+    created = post(client, write_up(), token=writer).json()
+    output = create("reporting", "--scope", "read")
+    reader = output.splitlines()[-1]
+    assert hash_token(reader) == ApiToken.objects.get(name="reporting").token_hash
+    before = row_counts()
+
+    refused = post(client, write_up(notes="Changed"), token=reader)
+
+    assert refused.status_code == 403
+    assert refused.json() == {"errors": {"token": ["This token may only read bookings."]}}
+    assert row_counts() == before
+    read = client.get(f"/api/bookings/{created['id']}", headers={"X-Dashboard-Token": reader})
+    assert read.status_code == 200 and read.json()["id"] == created["id"]
+
+
+def test_a_source_token_writes_and_reads_only_its_source(client, dock, roster, templates):
+    token = create("boatsetter-sync", "--source", "boatsetter").splitlines()[-1]
+    other = post(client, write_up(source="getmyboat"), token=create("dashboard").splitlines()[-1])
+    before = row_counts()
+
+    refused = post(client, write_up(source="getmyboat"), token=token)
+
+    assert refused.status_code == 403
+    assert "boatsetter" in refused.json()["errors"]["source"][0]
+    assert row_counts() == before
+    own = post(client, write_up(source="boatsetter"), token=token)
+    assert own.status_code == 201
+    headers = {"X-Dashboard-Token": token}
+    assert client.get(f"/api/bookings/{own.json()['id']}", headers=headers).status_code == 200
+    hidden = client.get(f"/api/bookings/{other.json()['id']}", headers=headers)
+    assert hidden.status_code == 404
+    assert "net_revenue" not in hidden.content.decode()
+
+
+@pytest.mark.parametrize("options", [("--scope", "admin"), ("--source", "craigslist")])
+def test_an_unknown_scope_or_source_is_refused(options):
+    with pytest.raises(CommandError):
+        create("x", *options)
     assert ApiToken.objects.count() == 0

@@ -6,7 +6,8 @@ import secrets
 
 from django.core.management.base import BaseCommand, CommandError
 
-from jada.models import ApiToken, hash_token
+from bookings.models import Source
+from jada.models import ApiToken, TokenScope, hash_token
 
 TOKEN_BYTES = 32
 
@@ -20,8 +21,20 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("name", help="What the token is for, e.g. 'boatsetter-sync'.")
+        parser.add_argument(
+            "--scope",
+            choices=TokenScope.values,
+            default=TokenScope.WRITE,
+            help="read: GET only; write (default): also POST /api/bookings.",
+        )
+        parser.add_argument(
+            "--source",
+            choices=Source.values,
+            default="",
+            help="Only this source's bookings (a marketplace's own token); default: any.",
+        )
 
-    def handle(self, *args, name: str, **options) -> None:
+    def handle(self, *args, name: str, scope: str, source: str, **options) -> None:
         name = name.strip()
         if not name:
             raise CommandError("NAME must not be empty.")
@@ -29,9 +42,13 @@ class Command(BaseCommand):
         if len(name) > max_length:
             raise CommandError(f"NAME must be at most {max_length} characters.")
         token = secrets.token_urlsafe(TOKEN_BYTES)
-        api_token = ApiToken.objects.create(name=name, token_hash=hash_token(token))
+        api_token = ApiToken.objects.create(
+            name=name, token_hash=hash_token(token), scope=scope, source=source
+        )
+        reach = f"{source} bookings" if source else "bookings of any source"
         self.stdout.write(
-            f"Created API token {api_token.name!r} (id {api_token.pk}). Send it in the "
-            "X-Dashboard-Token header. It is shown only now; store it safely:"
+            f"Created API token {api_token.name!r} (id {api_token.pk}, scope {scope}, "
+            f"{reach}). Send it in the X-Dashboard-Token header. It is shown only now; store it "
+            "safely:"
         )
         self.stdout.write(token)
