@@ -39,11 +39,11 @@ def page_paths(page: GuestPage) -> tuple[str, str]:
 
 
 def caller_reference(changes: Iterable[tuple[int, str, str]], *, once: str = "") -> str:
-    """Deterministic reference from (page id, hash replaced, new content hash) of each page.
+    """Deterministic reference from (page id, version replaced, new content hash) of each page.
 
     A retried task sends the same reference, so CloudFront answers with the invalidation it
-    already made. The replaced hash is in it so that a page going back to an earlier version
-    (A → B → A) is still invalidated. `once` makes a reference of its own for a forced re-send.
+    already made. The replaced version is in it so that a page going back to an earlier version
+    (A → B → A → B) is still invalidated. `once` makes a reference of its own for a forced re-send.
     """
     changes = sorted(changes)
     if once:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -50,6 +51,19 @@ def page_upload(page: GuestPage, rendered: RenderedPage) -> None:
     page_write(page.object_name, rendered.html)
 
 
+def _replaced(page: GuestPage) -> str:
+    """The published version a change replaces: its hash and when it was published.
+
+    The time tells apart two publications of the same bytes (A → B → A → B): a reference
+    CloudFront has seen answers with its old invalidation and clears nothing. A retry replaces
+    the same publication, so it still sends the same reference.
+    """
+    if not page.published_hash:
+        return ""
+    published = page.published_at.isoformat() if page.published_at else ""
+    return hashlib.sha256(f"{page.published_hash}@{published}".encode()).hexdigest()
+
+
 def pages_invalidate(changes: Sequence[tuple[GuestPage, str]]) -> tuple[str | None, int]:
     """One invalidation for every (page, new content hash); (id, paths) or (None, 0) when off."""
     if not changes or not cloudfront.enabled():
@@ -60,7 +74,7 @@ def pages_invalidate(changes: Sequence[tuple[GuestPage, str]]) -> tuple[str | No
     # with the earlier invalidation and clear nothing. Changed pages keep the deterministic one.
     forced = any(page.published_hash == content_hash for page, content_hash in changes)
     reference = cloudfront.caller_reference(
-        ((page.pk, page.published_hash, content_hash) for page, content_hash in changes),
+        ((page.pk, _replaced(page), content_hash) for page, content_hash in changes),
         once=uuid.uuid4().hex if forced else "",
     )
     return cloudfront.invalidate(paths, reference=reference), len(paths)
