@@ -7,7 +7,6 @@ orchestrating app through the hooks `booking_write`, `linked_fieldsets` and `cre
 
 from __future__ import annotations
 
-import csv
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -23,7 +22,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from bookings import services, views
-from bookings.exports import spreadsheet_cell
+from bookings.exports import bookings_csv
 from bookings.forms import BookingForm, BookingMoneyForm
 from bookings.models import AuditEntry, Booking, Dock
 from bookings.selectors import month_start, next_month, operator_zone, parse_month
@@ -317,50 +316,7 @@ class BookingAdmin(admin.ModelAdmin):
 
     @admin.action(description="Export selected bookings as CSV", permissions=["view"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
-        with_money = can_view_money(request)
-        zone = operator_zone()
-        header = [
-            "id",
-            "source",
-            "external_ref",
-            "status",
-            f"starts_at ({zone.key})",
-            "duration_minutes",
-            "dock",
-            "guest_name",
-            "guest_email",
-            "guest_phone",
-            "guest_count",
-            "notes",
-        ]
-        related = ("dock", "financials") if with_money else ("dock",)
-        if with_money:
-            header += [*MONEY_INPUTS, "fee", "net_revenue", "currency"]
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="bookings.csv"'
-        writer = csv.writer(response)
-        writer.writerow(header)
-        for booking in queryset.select_related(*related).order_by("starts_at", "pk"):
-            row = [
-                booking.pk,
-                booking.source,
-                booking.external_ref,
-                booking.status,
-                timezone.localtime(booking.starts_at, zone).isoformat(),
-                booking.duration_minutes,
-                booking.dock.name,
-                booking.guest_name,
-                booking.guest_email,
-                booking.guest_phone,
-                booking.guest_count,
-                booking.notes,
-            ]
-            if with_money:
-                financials = _financials(booking)
-                names = (*MONEY_INPUTS, "fee", "net_revenue", "currency")
-                row += [getattr(financials, n) if financials else "" for n in names]
-            writer.writerow([spreadsheet_cell(value) for value in row])
-        return response
+        return bookings_csv(queryset, with_money=can_view_money(request))
 
     # --- operator views hosted in the admin ------------------------------------------------
 
