@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -43,10 +43,6 @@ class OperationalBooking:
     @property
     def is_cancelled(self) -> bool:
         return self.status == Status.CANCELLED
-
-    @classmethod
-    def field_names(cls) -> tuple[str, ...]:
-        return tuple(f.name for f in fields(cls))
 
 
 def _project(booking: Booking) -> OperationalBooking:

@@ -60,10 +60,6 @@ class UpsertResult:
     changed: frozenset[str] = field(default_factory=frozenset)
     money_changed: bool = False
 
-    @property
-    def changed_anything(self) -> bool:
-        return self.created or bool(self.changed) or self.money_changed
-
 
 def _audit_value(value: Any) -> Any:
     if isinstance(value, Decimal | datetime):

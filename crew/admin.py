@@ -258,7 +258,7 @@ class CrewEventAdmin(admin.ModelAdmin):
 
     @admin.display(description="checklist ticks")
     def ticked(self, obj: CrewEvent) -> str:
-        """Who ticked what, and when: the operator's view of stage 4 on the dock."""
+        """Who ticked what, and when: the operator's view of the `checklist` stage."""
         items = selectors.event_ticks(obj) if obj.pk else []
         if not items:
             return "none yet"

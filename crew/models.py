@@ -126,7 +126,6 @@ class Assignment(models.Model):
     notified_version = models.PositiveIntegerField(default=0)
     notified_snapshot = models.JSONField(default=dict, blank=True)
     notified_at = models.DateTimeField(null=True, blank=True)
-    sequence = models.PositiveIntegerField(default=0)
     reminded_unanswered_at = models.DateTimeField(null=True, blank=True)
     reminded_day_before_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -151,10 +150,6 @@ class Assignment(models.Model):
     @property
     def shift_ends_at(self) -> datetime:
         return self.call_at + timedelta(minutes=self.shift_minutes)
-
-    @property
-    def is_active(self) -> bool:
-        return self.removed_at is None
 
 
 class ChecklistTemplate(models.Model):

@@ -1,9 +1,10 @@
 """Intake: one booking from the API, a CSV row or the demo, validated, saved and piped.
 
-`booking_intake` is the one service every non-admin intake calls. It validates the DESIGN.md
-JSON shape field by field, then saves it with `jada.services.booking_save`: in one transaction
-the booking and, when something crew or guests care about changed, the pipeline's database stages
-(the rest queued on commit). Nothing is written when anything is wrong.
+`booking_intake` is the one service every non-admin intake calls. It validates the JSON shape
+(README, "What it offers") field by field, then saves it with `jada.services.booking_save`: in
+one transaction the booking and, when something crew or guests care about changed, the
+pipeline's database stages (the rest queued on commit). Nothing is written when anything is
+wrong.
 """
 
 from __future__ import annotations

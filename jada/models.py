@@ -55,7 +55,6 @@ class Stage(models.TextChoices):
     SUMMARY = "summary", "Summary to operator"
 
 
-DB_STAGES = (Stage.BOOKING, Stage.CREW_EVENT, Stage.CHECKLIST)
 PARALLEL_STAGES = (Stage.CREW_NOTIFY, Stage.GUEST_PUBLISH)
 
 
@@ -65,9 +64,6 @@ class StageState(models.TextChoices):
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
     SKIPPED = "skipped", "Skipped"
-
-
-FINISHED_STATES = (StageState.SUCCEEDED, StageState.FAILED, StageState.SKIPPED)
 
 
 class PipelineRun(models.Model):

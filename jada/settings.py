@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -348,7 +347,6 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
 
 CURRENCY = "USD"
-MONEY_PLACES = Decimal("0.01")
 
 LOGGING = {
     "version": 1,

@@ -203,7 +203,7 @@ def test_crew_and_guest_models_store_no_money(label):
     assert problems == []
 
 
-# --- The direction of dependencies (DESIGN.md, "Apps and the direction of dependencies") -------
+# --- The direction of dependencies (README.md, "Architecture") ----------------------------------
 # bookings imports none of the other apps; crew and guests import bookings (its selectors) but
 # never jada, the one app that knows every stage. Inside a function counts as much as at the top.
 NOT_IMPORTED_BY = {

@@ -186,7 +186,7 @@ def crew_event_sync(
     plan: Sequence[PlannedAssignment] | None = None,
     now: datetime | None = None,
 ) -> CrewSyncResult:
-    """Create or update the crew event of a booking (stage 2) and its checklists (stage 4).
+    """Create or update the crew event of a booking (`crew_event`) and its checklists (`checklist`).
 
     `plan` replaces the roster when given; None leaves assignments as they are.
     """

@@ -123,14 +123,12 @@ def crew_notify(*, event_id: int, now: datetime | None = None) -> int:
             if kind is not None or assignment.notified_version < assignment.event.version:
                 # Also recorded when nothing that concerns this member changed in a new version.
                 assignment.notified_version = assignment.event.version
-                assignment.sequence = assignment.event.version
                 assignment.notified_snapshot = snapshot
                 if kind is not None:
                     assignment.notified_at = now
                 assignment.save(
                     update_fields=[
                         "notified_version",
-                        "sequence",
                         "notified_snapshot",
                         "notified_at",
                     ]
