@@ -10,6 +10,7 @@ import boto3
 from django.conf import settings
 
 from guests.models import GuestPage
+from guests.storage import aws_client_config
 
 # CloudFront takes at most 3,000 exact paths in progress per distribution; a larger batch falls
 # back to the two wildcards that cover every guest page.
@@ -25,7 +26,7 @@ def enabled() -> bool:
 def _client(endpoint_url: str | None):
     # Clients are thread-safe and slow to build; one per endpoint for the process.
     return boto3.session.Session().client(
-        "cloudfront", endpoint_url=endpoint_url, region_name="us-east-1"
+        "cloudfront", endpoint_url=endpoint_url, region_name="us-east-1", config=aws_client_config()
     )
 
 

@@ -36,6 +36,9 @@ class GuestPage(models.Model):
     facts_hash = models.CharField(max_length=64, blank=True)
     revision = models.PositiveIntegerField(default=0)
     state = models.CharField(max_length=10, choices=PageState.choices, default=PageState.PENDING)
+    # Set while one run uploads the page outside any transaction: the others wait for it rather
+    # than upload beside it (an older version could land last). A dead worker's claim expires.
+    publishing_at = models.DateTimeField(null=True, blank=True)
     # Fingerprint of what the guest was last emailed, so a re-run sends nothing new.
     emailed_hash = models.CharField(max_length=64, blank=True)
     # The last email's kind: after a cancellation notice, a charter back on is confirmed anew.

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -37,6 +39,11 @@ PAGE_STATE_FIELDS = [
 BULK_CHUNK = 500
 # Concurrent uploads of a bulk export (the storage shares one thread-safe client).
 UPLOAD_THREADS = 8
+# A run's claim on uploading a page: longer than S3's and CloudFront's own timeouts and retries
+# can take (guests.storage.AWS_CLIENT_CONFIG), so only a dead worker's claim expires.
+PUBLISH_CLAIM = timedelta(minutes=5)
+# How long a run waits for another's upload of the same page before retrying later.
+PUBLISH_WAIT = timedelta(seconds=30)
 
 
 def guest_page_ensure(*, booking: OperationalBooking) -> GuestPage:
@@ -77,35 +84,69 @@ def _page_render(page: GuestPage, booking: OperationalBooking) -> RenderedPage:
     return rendered
 
 
+class PageBusy(TimeoutError):
+    """Another run has been uploading this page for a while; a later try will find it done."""
+
+
+def _claim(booking_id: int, *, force: bool) -> tuple[GuestPage, RenderedPage, bool] | None:
+    """Under the page's lock: render, decide, and claim the upload when one is due.
+
+    None when another run holds an unexpired claim (the caller waits for it). What is decided
+    is committed before anything goes to storage.
+    """
+    with transaction.atomic():
+        page = _locked_page(booking_id)
+        # Read after the lock, so a slower run never publishes an older version of the booking.
+        before = _state(page)
+        rendered = _page_render(page, booking_operational(booking_id))
+        upload = force or page.published_hash != rendered.content_hash
+        now = timezone.now()
+        claimed = page.publishing_at is not None and page.publishing_at > now - PUBLISH_CLAIM
+        if claimed:
+            # Nothing saved: wait for the holder's upload, then decide against what it stored.
+            return None
+        fields = [*PAGE_STATE_FIELDS, "updated_at"]
+        if upload:
+            page.publishing_at = now
+            fields.append("publishing_at")
+        elif page.published_hash:
+            # What storage holds is current: clear a failure left by an earlier attempt.
+            page.state = PageState.PUBLISHED
+        if upload or _state(page) != before:
+            page.save(update_fields=fields)
+    return page, rendered, upload
+
+
 def guest_page_publish(*, booking_id: int, force: bool = False) -> PublishResult:
     """Render the booking's page; upload and invalidate it only when its bytes changed.
 
-    Safe to run twice (the page row is locked, the second run finds nothing to do). Storage and
-    CloudFront errors propagate, so the caller's task retries; the page is then marked failed.
+    Rendered and decided under the page's row lock, which is released (committed) before S3 and
+    CloudFront are called: a hanging S3 holds no transaction and no lock, only the page's
+    publishing claim, which a concurrent run waits for (PUBLISH_WAIT) rather than upload an
+    older version beside it. Safe to run twice. Storage and CloudFront errors propagate, so the
+    caller's task retries; the page is then marked failed.
     """
-    try:
-        with transaction.atomic():
-            page = _locked_page(booking_id)
-            # Read after the lock, so a slower run never publishes an older version of the booking.
-            before = _state(page)
-            rendered = _page_render(page, booking_operational(booking_id))
-            upload = force or page.published_hash != rendered.content_hash
-            invalidation_id = None
-            if upload:
-                page_upload(page, rendered)
-                invalidation_id, _ = pages_invalidate([(page, rendered.content_hash)])
-                page_mark_published(page, rendered.content_hash, now=timezone.now())
-            elif page.published_hash:
-                # What storage holds is current: clear a failure left by an earlier attempt.
-                page.state = PageState.PUBLISHED
-            if _state(page) != before:
-                page.save(update_fields=[*PAGE_STATE_FIELDS, "updated_at"])
-    except Exception:
-        GuestPage.objects.filter(booking_id=booking_id).update(
-            state=PageState.FAILED, updated_at=timezone.now()
-        )
-        raise
+    deadline = time.monotonic() + PUBLISH_WAIT.total_seconds()
+    while (claim := _claim(booking_id, force=force)) is None:
+        if time.monotonic() > deadline:
+            raise PageBusy(f"guest page of booking {booking_id} is being uploaded by another run")
+        time.sleep(0.2)
+    page, rendered, upload = claim
+    invalidation_id = None
     if upload:
+        try:
+            page_upload(page, rendered)
+            invalidation_id, _ = pages_invalidate([(page, rendered.content_hash)])
+        except Exception:
+            GuestPage.objects.filter(pk=page.pk).update(
+                state=PageState.FAILED, publishing_at=None, updated_at=timezone.now()
+            )
+            raise
+        with transaction.atomic():
+            page = GuestPage.objects.select_for_update().get(pk=page.pk)
+            page_mark_published(page, rendered.content_hash, now=timezone.now())
+            page.publishing_at = None
+            page.save(update_fields=[*PAGE_STATE_FIELDS, "publishing_at", "updated_at"])
         logger.info("guest page %s published (%s)", page.pk, rendered.content_hash[:12])
     return PublishResult(
         booking_id=booking_id,

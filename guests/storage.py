@@ -5,6 +5,7 @@ from __future__ import annotations
 import mimetypes
 from functools import cached_property
 
+from botocore.config import Config
 from botocore.exceptions import ClientError
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
@@ -13,9 +14,30 @@ from storages.utils import clean_name
 
 STORAGE_ALIAS = "guest_pages"
 
+# A hanging S3 or CloudFront gives up in bounded time and the stage is retried later: seconds to
+# connect, seconds to wait for each read, and attempts in botocore's standard retry mode (which
+# backs off between them). At worst (5 + 20) * 3 s, well inside a page's publishing claim.
+AWS_CONNECT_TIMEOUT = 5
+AWS_READ_TIMEOUT = 20
+AWS_MAX_ATTEMPTS = 3
+
+
+def aws_client_config() -> Config:
+    """Timeouts and retries of every boto3 client guests use (S3 and CloudFront)."""
+    return Config(
+        connect_timeout=AWS_CONNECT_TIMEOUT,
+        read_timeout=AWS_READ_TIMEOUT,
+        retries={"total_max_attempts": AWS_MAX_ATTEMPTS, "mode": "standard"},
+    )
+
 
 class GuestPageStorage(S3Storage):
     """S3Storage for small text objects: charset in `Content-Type`, one PutObject per save."""
+
+    def __init__(self, **settings) -> None:
+        super().__init__(**settings)
+        # botocore's defaults wait 60 s per read, and legacy retries up to 5 attempts.
+        self.client_config = self.client_config.merge(aws_client_config())
 
     def get_object_parameters(self, name: str) -> dict:
         params = super().get_object_parameters(name)
