@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
+import time
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
+from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 from sesame.utils import get_token
 
-from crew.links import answer_scope, crew_answer_url
+from crew.links import answer_scope, crew_answer_url, crew_login_url
 from crew.models import Assignment, AssignmentState, ChecklistItem, CrewMember
-from crew.services import PlannedAssignment
+from crew.services import PlannedAssignment, crew_notify
 from tests.crew.conftest import charter
 
 
@@ -91,3 +94,36 @@ def test_a_deactivated_members_calendar_feed_is_a_404(client, event, roster):
     response = client.get(url)
     assert response.status_code == 404
     assert b"BEGIN:VCALENDAR" not in response.content
+
+
+def test_sign_in_links_for_a_charter_years_ahead_respect_their_ceiling(
+    client, dock, roster, templates, settings, monkeypatch
+):
+    settings.CREW_LINK_MAX_DAYS = 45
+    now = timezone.now()
+    far = charter(dock, external_ref="BS-FAR", starts_at=now + timedelta(days=3 * 365))
+    crew_notify(event_id=far.pk)
+    links = re.findall(
+        r"http://127\.0\.0\.1:8000/crew/(?:login|answer/\d+)/\?\S+", mail.outbox[0].body
+    )
+    assert links
+    for link in links:
+        assert int(split(link)[1]["u"]) <= (now + timedelta(days=45, minutes=1)).timestamp()
+
+    # An email sent before the ceiling existed named an expiry years ahead; what counts is how
+    # long ago it was sent.
+    dana = roster["CREW_001"]
+    years_ahead = now + timedelta(days=3 * 365)
+
+    def sent_days_ago(days: int) -> dict[str, str]:
+        real = time.time
+        with monkeypatch.context() as m:
+            m.setattr(time, "time", lambda: real() - days * 86400)
+            return split(crew_login_url(dana, valid_until=years_ahead))[1]
+
+    refused = client.post(reverse("crew-login"), sent_days_ago(46))
+    assert refused.status_code == 403
+    assert "_auth_user_id" not in client.session
+    accepted = client.post(reverse("crew-login"), sent_days_ago(44))
+    assert accepted.status_code == 302
+    assert client.session["_auth_user_id"] == str(dana.user.pk)
