@@ -20,6 +20,7 @@ from bookings.models import Booking
 from jada.api.openapi import openapi_document
 from jada.api.serializers import booking_json
 from jada.intake import IntakeRejected, booking_intake, load_json
+from jada.lib.logs import path_for_log
 from jada.models import ApiToken, TokenScope, hash_token
 
 TOKEN_HEADER = "X-Dashboard-Token"  # noqa: S105 (a header name)
@@ -134,7 +135,7 @@ def json_errors(view: Callable[..., JsonResponse]) -> Callable[..., JsonResponse
         except Exception:
             logger.exception(
                 "Internal Server Error: %s",
-                request.path,
+                path_for_log(request.path),
                 extra={"status_code": 500, "request": request},
             )
             return server_error_json()

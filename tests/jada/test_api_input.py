@@ -156,7 +156,7 @@ def test_any_other_api_path_is_a_json_404(client, token, path):
     assert "No such endpoint" in response.json()["errors"]["path"][0]
 
 
-def test_an_unexpected_failure_is_a_json_500(token, ready, monkeypatch):
+def test_an_unexpected_failure_is_a_json_500(token, ready, monkeypatch, caplog):
     def broken(**kwargs):
         raise RuntimeError("the disk is full")
 
@@ -169,6 +169,9 @@ def test_an_unexpected_failure_is_a_json_500(token, ready, monkeypatch):
     assert response["Content-Type"] == "application/json"
     assert list(response.json()["errors"]) == ["server"]
     assert "disk" not in response.content.decode()
+    # Logged as Django logs a 500, with the traceback, for the operator.
+    logged = [r for r in caplog.records if r.name == "django.request" and r.exc_info]
+    assert logged and "the disk is full" in str(logged[0].exc_info[1])
 
 
 def test_a_failure_outside_the_views_is_json_under_api_only(rf):
