@@ -146,7 +146,7 @@ class BookingRequest(Strict):
         max_length=MAX_CREW,
         description="The crew besides the captain; each id at most once.",
     )
-    notes: Annotated[str, Text(max_length=4000, blank=True, description="Crew-visible.")] = ""
+    notes: Annotated[str, Text(max_length=4000, blank=True, description="Crew-visible notes.")] = ""
     status: Annotated[str, Choice(values=tuple(Status.values))] = Status.CONFIRMED.value
 
 
