@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Q
 from django.urls import reverse
 
@@ -16,6 +17,7 @@ from crew.models import (
     CrewMember,
     EventStatus,
     Role,
+    Slot,
     first_name_of,
 )
 
@@ -49,10 +51,27 @@ class CardCharter:
 
 @dataclass(frozen=True)
 class Shipmate:
-    """Someone else on the charter, as crew call each other."""
+    """Someone else on the charter, as crew call each other, with their answer so far."""
 
     first_name: str
     role: str
+    state: str = AssignmentState.PENDING
+
+    @property
+    def role_label(self) -> str:
+        return str(_ROLE_LABELS.get(self.role, self.role))
+
+    @property
+    def state_label(self) -> str:
+        return str(_STATE_LABELS.get(self.state, self.state)).lower()
+
+
+@dataclass(frozen=True)
+class OpenSlot:
+    """A place on the charter nobody holds yet (the captain sees these)."""
+
+    role: str
+    call_at: datetime
 
     @property
     def role_label(self) -> str:
@@ -85,6 +104,11 @@ class AssignmentCard:
     captain_name: str | None = None
     shipmates: tuple[Shipmate, ...] = ()
     checklist: tuple[ChecklistLine, ...] = ()
+    # For crew on the charter: the captain's phone; the office's on every card.
+    captain_phone: str = ""
+    office_phone: str = ""
+    open_slots: tuple[OpenSlot, ...] = ()  # shown to the captain only
+    captain_state: str = ""
 
     @property
     def url(self) -> str:
@@ -111,6 +135,19 @@ class AssignmentCard:
     def open(self) -> bool:
         """Answers and ticks are taken (not removed, charter not cancelled)."""
         return not self.removed and not self.event.is_cancelled
+
+    @property
+    def can_tick(self) -> bool:
+        """Checklist controls: only on a live place the member has not declined."""
+        return self.open and self.state != AssignmentState.DECLINED
+
+    @property
+    def is_captain(self) -> bool:
+        return self.role == Role.CAPTAIN
+
+    @property
+    def captain_state_label(self) -> str:
+        return str(_STATE_LABELS.get(self.captain_state, self.captain_state)).lower()
 
     @property
     def badge(self) -> tuple[str, str]:
@@ -178,7 +215,9 @@ _COLUMNS = (
     "event__notes",
     "event__status",
     "event__version",
+    "member__phone",
 )
+_EVENT = slice(11, 22)  # the CardCharter's columns
 
 
 def _rows_with_crew(member: CrewMember, mine: Q, *, keep: Q | None = None) -> list[tuple]:
@@ -210,21 +249,25 @@ def _checklists(assignment_ids: list[int]) -> dict[int, list[ChecklistLine]]:
     return lines
 
 
-def _card(row: tuple, crew=None, checklist=()) -> AssignmentCard:
-    """A card from one row of `_COLUMNS`; with `crew` (that event's rows), a full one."""
+def _card(row: tuple, crew=None, checklist=(), open_slots=()) -> AssignmentCard:
+    """A card from one row of `_COLUMNS`; with `crew` (that event's rows), a full one.
+
+    Members who declined are left out of the crew; the captain also sees the open slots.
+    """
     pk, _event_id, _member_id, role, state, call_at, shift, reason, removed_at = row[:9]
     name, code = row[9], row[10]
-    event = CardCharter(*row[11:])
-    captain, shipmates = None, []
+    event = CardCharter(*row[_EVENT])
+    captain, captain_phone, captain_state, shipmates = None, "", "", []
     for other in crew or ():
-        if other[0] == pk:
+        if other[0] == pk or other[4] == AssignmentState.DECLINED:
             continue
-        if other[3] == Role.CAPTAIN:
-            captain = captain or first_name_of(other[9], other[10])
+        first = first_name_of(other[9], other[10])
+        if other[3] == Role.CAPTAIN and captain is None:
+            captain, captain_phone, captain_state = first, other[-1], other[4]
         else:
-            shipmates.append(Shipmate(first_name=first_name_of(other[9], other[10]), role=other[3]))
+            shipmates.append(Shipmate(first_name=first, role=other[3], state=other[4]))
     if role == Role.CAPTAIN:
-        captain = first_name_of(name, code)
+        captain, captain_phone, captain_state = first_name_of(name, code), "", ""
     return AssignmentCard(
         id=pk,
         role=role,
@@ -237,7 +280,31 @@ def _card(row: tuple, crew=None, checklist=()) -> AssignmentCard:
         captain_name=captain if crew is not None else None,
         shipmates=tuple(shipmates),
         checklist=tuple(checklist),
+        captain_phone=captain_phone if crew is not None else "",
+        office_phone=settings.OFFICE_PHONE,
+        open_slots=tuple(open_slots) if role == Role.CAPTAIN else (),
+        captain_state=captain_state if crew is not None else "",
     )
+
+
+def _open_slots(rows: list[tuple]) -> dict[int, list[OpenSlot]]:
+    """Event id → its open slots, for the events where a card's member is the captain.
+
+    No query at all when the member captains none of them.
+    """
+    events = {row[1] for row in rows if row[3] == Role.CAPTAIN}
+    found: dict[int, list[OpenSlot]] = {}
+    if events:
+        slots = (
+            Slot.objects.filter(
+                event_id__in=events, filled_at__isnull=True, withdrawn_at__isnull=True
+            )
+            .order_by("call_at", "pk")
+            .values_list("event_id", "role", "call_at")
+        )
+        for event_id, role, call_at in slots:
+            found.setdefault(event_id, []).append(OpenSlot(role=role, call_at=call_at))
+    return found
 
 
 def portal_for(member: CrewMember, *, now: datetime) -> Portal:
@@ -257,10 +324,13 @@ def portal_for(member: CrewMember, *, now: datetime) -> Portal:
     upcoming = [r for r in own if r[5] + timedelta(minutes=r[6]) >= now]
     past = [r for r in own if r[5] + timedelta(minutes=r[6]) < now]
     checklists = _checklists([r[0] for r in upcoming])
+    slots = _open_slots(upcoming)
     return Portal(
         first_name=member.first_name,
         feed_token=member.feed_token,
-        upcoming=tuple(_card(r, crew[r[1]], checklists[r[0]]) for r in upcoming),
+        upcoming=tuple(
+            _card(r, crew[r[1]], checklists[r[0]], slots.get(r[1], ())) for r in upcoming
+        ),
         past=tuple(_card(r) for r in reversed(past)),
     )
 
@@ -275,4 +345,5 @@ def assignment_for(member: CrewMember, pk: int) -> AssignmentCard | None:
         # Taken off the charter: what it became since is no longer theirs to see.
         return _card(found)
     crew = [row for row in rows if row[1] == found[1] and row[8] is None]
-    return _card(found, crew, _checklists([pk])[pk])
+    slots = _open_slots([found]).get(found[1], ())
+    return _card(found, crew, _checklists([pk])[pk], slots)

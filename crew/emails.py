@@ -14,7 +14,7 @@ from django.urls import reverse
 from crew.formatting import minutes_text, when_text
 from crew.ics import invitation_ics
 from crew.links import crew_answer_url, crew_login_url, valid_until_for
-from crew.models import Assignment, CrewMember, Role
+from crew.models import Assignment, AssignmentState, CrewMember, Role
 
 # Email kinds, each with templates/emails/crew-<kind>-subject.txt, -body.txt and -body.html.
 NEW = "new"
@@ -41,10 +41,11 @@ class Shipmate:
 
 
 def crew_of(assignment: Assignment) -> list[Assignment]:
-    """The event's other active assignments, captain first."""
+    """The event's other active assignments, captain first; members who declined left out."""
     others = (
         Assignment.objects.filter(event_id=assignment.event_id, removed_at__isnull=True)
         .exclude(pk=assignment.pk)
+        .exclude(state=AssignmentState.DECLINED)
         .select_related("member")
     )
     return sorted(others, key=lambda a: (a.role != Role.CAPTAIN, a.call_at, a.pk))
@@ -62,9 +63,11 @@ def assignment_context(
 ) -> dict:
     event = assignment.event
     crew = crew_of(assignment)
-    captain = next((a.member.first_name for a in crew if a.role == Role.CAPTAIN), None)
+    skipper = next((a.member for a in crew if a.role == Role.CAPTAIN), None)
+    captain = skipper.first_name if skipper else None
+    captain_phone = skipper.phone if skipper else ""
     if assignment.role == Role.CAPTAIN:
-        captain = assignment.member.first_name
+        captain, captain_phone = assignment.member.first_name, ""
     shipmates = [
         Shipmate(a.member.first_name, a.get_role_display()) for a in crew if a.role != Role.CAPTAIN
     ]
@@ -87,6 +90,8 @@ def assignment_context(
         "shift_ends": when_text(assignment.shift_ends_at),
         "zone_name": settings.TIME_ZONE_NAME,
         "captain": captain,
+        "captain_phone": captain_phone,
+        "office_phone": settings.OFFICE_PHONE,
         "shipmates": shipmates,
         "changes": list(changes),
         "cancelled": kind == CANCELLED,
@@ -131,6 +136,7 @@ def link_message(member: CrewMember, *, now: datetime) -> EmailMultiAlternatives
         "link": crew_login_url(member, next_path=reverse("crew-portal"), now=now),
         "operator_name": settings.OPERATOR_NAME,
         "zone_name": settings.TIME_ZONE_NAME,
+        "office_phone": settings.OFFICE_PHONE,
     }
     subject, text, html = _render(LINK, context)
     message = EmailMultiAlternatives(

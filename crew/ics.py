@@ -49,7 +49,16 @@ def _description(assignment: Assignment) -> str:
     return "\n".join(lines)
 
 
-def assignment_event(assignment: Assignment, *, now: datetime) -> Event:
+def feed_status(assignment: Assignment) -> str:
+    """In the feed: accepted CONFIRMED, awaiting an answer TENTATIVE, declined or off CANCELLED."""
+    if is_cancelled(assignment) or assignment.state == AssignmentState.DECLINED:
+        return "CANCELLED"
+    if assignment.state == AssignmentState.ACCEPTED:
+        return "CONFIRMED"
+    return "TENTATIVE"
+
+
+def assignment_event(assignment: Assignment, *, now: datetime, feed: bool = False) -> Event:
     """The VEVENT of one assignment: the member's shift at the dock."""
     event = assignment.event
     vevent = Event()
@@ -63,8 +72,11 @@ def assignment_event(assignment: Assignment, *, now: datetime) -> Event:
         location = ", ".join(part for part in (event.dock_name, event.dock_address) if part)
         vevent.add("location", location)
     vevent.add("description", _description(assignment))
-    vevent.add("status", "CANCELLED" if is_cancelled(assignment) else "CONFIRMED")
-    vevent.add("transp", "TRANSPARENT" if is_cancelled(assignment) else "OPAQUE")
+    status = feed_status(assignment) if feed else None
+    if status is None:
+        status = "CANCELLED" if is_cancelled(assignment) else "CONFIRMED"
+    vevent.add("status", status)
+    vevent.add("transp", "TRANSPARENT" if status == "CANCELLED" else "OPAQUE")
     organizer_name, organizer_address = parseaddr(settings.DEFAULT_FROM_EMAIL)
     organizer = vCalAddress(f"mailto:{organizer_address}")
     organizer.params["cn"] = vText(settings.OPERATOR_NAME or organizer_name)
@@ -105,5 +117,5 @@ def feed_ics(assignments: Iterable[Assignment], *, name: str, now: datetime | No
     now = now or timezone.now()
     calendar = _calendar(None, name=name)
     for assignment in assignments:
-        calendar.add_component(assignment_event(assignment, now=now))
+        calendar.add_component(assignment_event(assignment, now=now, feed=True))
     return calendar.to_ical()

@@ -18,6 +18,8 @@ def _page(request: HttpRequest, context: dict, status: int = 200) -> HttpRespons
     response = render(request, "crew/offer.html", context, status=status)
     response["X-Robots-Tag"] = NOINDEX
     response["Cache-Control"] = "private, no-store"
+    # The token is in the URL: nothing followed from this page may carry it in a Referer.
+    response["Referrer-Policy"] = "no-referrer"
     return response
 
 
@@ -29,6 +31,7 @@ def offer(request: HttpRequest, token: str) -> HttpResponse:
     if found is None:
         response = render(request, "crew/offer-missing.html", status=404)
         response["X-Robots-Tag"] = NOINDEX
+        response["Referrer-Policy"] = "no-referrer"
         return response
     now = timezone.now()
     context = {**offers.offer_facts(found), "zone_name": settings.TIME_ZONE_NAME}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crew import offer_views, views
+from crew import availability_views, offer_views, views
 
 urlpatterns = [
     path("", views.portal, name="crew-portal"),
@@ -13,4 +13,6 @@ urlpatterns = [
     path("logout/", views.logout_view, name="crew-logout"),
     path("feed/<str:token>.ics", views.feed, name="crew-feed"),
     path("offers/<str:token>/", offer_views.offer, name="crew-offer"),
+    path("availability/", availability_views.days, name="crew-availability"),
+    path("availability/remove/", availability_views.day_remove, name="crew-availability-remove"),
 ]

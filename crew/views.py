@@ -19,7 +19,7 @@ from crew import cards, selectors, services
 from crew.forms import LinkRequestForm, LoginConfirmForm, RespondForm, TickForm
 from crew.fragments import render_cached
 from crew.ics import feed_ics
-from crew.links import answer_user, login_user, safe_next
+from crew.links import answer_user, crew_login_url, login_user, safe_next, valid_until_for
 
 NOINDEX = "noindex, nofollow"
 CARD = "crew/_assignment.html"
@@ -82,8 +82,15 @@ def portal(request: HttpRequest) -> HttpResponse:
             request, PAST, [data.past] if data.past else [], name="past", here=here
         ),
         "zone_name": settings.TIME_ZONE_NAME,
+        **feed_urls(data.feed_token),
     }
     return _page(request, "crew/portal.html", context)
+
+
+def feed_urls(token: str) -> dict[str, str]:
+    """The feed's address, and its webcal:// form that calendar apps subscribe to in one tap."""
+    url = f"{settings.SITE_URL}{reverse('crew-feed', args=[token])}"
+    return {"feed_url": url, "webcal_url": "webcal://" + url.split("://", 1)[1]}
 
 
 @require_GET
@@ -190,7 +197,14 @@ def answer(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except services.NotAllowed as e:
         return _page(request, "crew/answer.html", {**context, "problem": str(e)}, status=400)
-    return _page(request, "crew/answer.html", {**context, "answered": True})
+    # Not a dead end: a sign-in link on to the card (details, crew, checklist).
+    path = reverse("crew-assignment", args=[found.pk])
+    portal_link = crew_login_url(
+        found.member, next_path=path, valid_until=valid_until_for(found.event)
+    )
+    return _page(
+        request, "crew/answer.html", {**context, "answered": True, "portal_link": portal_link}
+    )
 
 
 def _client(request: HttpRequest) -> str:

@@ -68,6 +68,8 @@ def checklist_item_tick(
         assignment = current.assignment
         if current.obsolete or assignment.removed_at is not None or assignment.event.is_cancelled:
             raise NotAllowed("This item no longer applies.")
+        if assignment.state == AssignmentState.DECLINED:
+            raise NotAllowed("You declined this charter; its checklist is not yours to tick.")
         if done and current.done_at is None:
             current.done_at, current.done_by = now, by
         elif not done:

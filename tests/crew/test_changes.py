@@ -15,9 +15,10 @@ NOW = datetime(2030, 5, 1, tzinfo=UTC)
 
 def answered_and_ticked(event, roster) -> None:
     for assignment in Assignment.objects.filter(event=event).select_related("member"):
-        assignment_respond(assignment=assignment, accepted=assignment.member.code != "CREW_002")
+        # Ticked while still answering: a declined assignment takes no more ticks.
         item = assignment.checklist_items.first()
         checklist_item_tick(item=item, by=assignment.member.user, done=True)
+        assignment_respond(assignment=assignment, accepted=assignment.member.code != "CREW_002")
 
 
 def test_a_later_time_the_same_day_keeps_answers_and_ticks(event, dock, roster):

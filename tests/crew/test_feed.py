@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 from icalendar import Calendar
 
-from crew.models import Assignment, CrewMember
+from crew.models import Assignment, AssignmentState, CrewMember
 from crew.services import crew_notify, member_feed_token_regenerate
 from tests.crew.conftest import WRITEUP_PLAN, charter
 
@@ -20,7 +20,12 @@ def events_of(response) -> list:
     return list(Calendar.from_ical(response.content).walk("VEVENT"))
 
 
+def accept(code: str) -> None:
+    Assignment.objects.filter(member__code=code).update(state=AssignmentState.ACCEPTED)
+
+
 def test_the_feed_lists_the_members_assignments(event, roster):
+    accept("CREW_001")
     response = feed(roster["CREW_001"])
     assert response.status_code == 200
     assert response["Content-Type"] == "text/calendar; charset=utf-8"
@@ -43,6 +48,7 @@ def test_uids_are_stable_and_sequence_rises_with_the_version(event, roster, dock
 
 
 def test_cancelled_and_removed_assignments_are_marked_cancelled(event, roster, dock):
+    accept("CREW_001")
     charter(dock, plan=[p for p in WRITEUP_PLAN if p.member_code != "CREW_002"])
     (removed,) = events_of(feed(roster["CREW_002"]))
     assert str(removed["STATUS"]) == "CANCELLED"
@@ -74,3 +80,14 @@ def test_the_feed_and_the_attachment_agree_on_uid_and_sequence(event, roster):
     (vevent,) = Calendar.from_ical(attached.attachments[0][1]).walk("VEVENT")
     (fed,) = events_of(feed(roster["CREW_001"]))
     assert vevent["UID"] == fed["UID"] and vevent["SEQUENCE"] == fed["SEQUENCE"]
+
+
+def test_awaiting_is_tentative_and_declined_is_cancelled(event, roster):
+    def status(code: str) -> str:
+        return str(events_of(feed(roster[code]))[0]["STATUS"])
+
+    assert status("CREW_001") == "TENTATIVE"
+    Assignment.objects.filter(member__code="CREW_001").update(state=AssignmentState.DECLINED)
+    assert status("CREW_001") == "CANCELLED"
+    accept("CREW_001")
+    assert status("CREW_001") == "CONFIRMED"

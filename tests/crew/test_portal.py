@@ -153,9 +153,10 @@ def crew_urls(event, code: str) -> list[tuple[str, str, dict]]:
     return [
         ("get", reverse("crew-assignment", args=[assignment.pk]), {}),
         ("post", reverse("crew-respond", args=[assignment.pk]), {"answer": "accept"}),
-        ("post", reverse("crew-respond", args=[assignment.pk]), {"answer": "decline"}),
         ("post", reverse("crew-checklist-tick", args=[item.pk]), {"done": "1"}),
         ("post", reverse("crew-checklist-tick", args=[item.pk]), {"done": "0"}),
+        # Last: a declined assignment takes no ticks.
+        ("post", reverse("crew-respond", args=[assignment.pk]), {"answer": "decline"}),
     ]
 
 
@@ -166,7 +167,7 @@ def test_every_crew_url_answers_404_for_another_members_objects(event, dana, ros
 
     named = {p.name for p in crew_urlconf.urlpatterns}
     # Object URLs are covered here; the rest name no object (feed and offers: secrets, see
-    # test_feed and test_offers).
+    # test_feed and test_dispatch).
     by_object = {"crew-assignment", "crew-respond", "crew-checklist-tick", "crew-answer"}
     assert by_object <= named
     assert named - by_object == {
@@ -176,6 +177,9 @@ def test_every_crew_url_answers_404_for_another_members_objects(event, dana, ros
         "crew-logout",
         "crew-feed",
         "crew-offer",
+        # The member's own days only (see test_availability).
+        "crew-availability",
+        "crew-availability-remove",
     }
     for method, url, data in urls:
         assert getattr(sam, method)(url, data).status_code == 404, url
