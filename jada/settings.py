@@ -261,7 +261,17 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A down broker must not hang the request that saved a booking: fail fast, the sweeper resumes.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "socket_connect_timeout": 0.5,
+}
+# Nor the result backend (the chord's counter), which retries a dead Redis 20 times by default.
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 0.5
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
@@ -277,7 +287,10 @@ PIPELINE_RETRY_MAX_SECONDS = _read("PIPELINE_RETRY_MAX_SECONDS", int, 300)
 PIPELINE_SWEEP_BACKOFF_SECONDS = _read("PIPELINE_SWEEP_BACKOFF_SECONDS", int, 15 * 60)
 PIPELINE_SWEEP_BACKOFF_MAX_SECONDS = _read("PIPELINE_SWEEP_BACKOFF_MAX_SECONDS", int, 6 * 3600)
 PIPELINE_MAX_ATTEMPTS = _read("PIPELINE_MAX_ATTEMPTS", int, 30)
-PIPELINE_STUCK_AFTER_SECONDS = _read("PIPELINE_STUCK_AFTER_SECONDS", int, 15 * 60)
+PIPELINE_STUCK_AFTER_SECONDS = _read("PIPELINE_STUCK_AFTER_SECONDS", int, 5 * 60)
+# A task its worker took and lost (the process killed) is delivered again after this long, not
+# Redis' default hour; longer than any retry's countdown, which waits unacknowledged too.
+CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = PIPELINE_RETRY_MAX_SECONDS + 5 * 60
 
 # Email: console by default; EMAIL_URL or the standard EMAIL_* variables for SMTP/SES.
 _email_default = {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}

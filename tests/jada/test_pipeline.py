@@ -479,9 +479,10 @@ def test_the_sweeper_takes_back_a_stage_stuck_running(
     StageRun.objects.filter(run=run, stage__in=OUTSIDE).update(
         state=StageState.RUNNING, started_at=now, attempts=1
     )
-    assert pipeline.resume(now=now + timedelta(minutes=5)) == 0  # still plausibly running
+    assert pipeline.resume(now=now + timedelta(minutes=4)) == 0  # still plausibly running
 
-    assert pipeline.resume(now=now + timedelta(minutes=16)) == 3
+    # PIPELINE_STUCK_AFTER_SECONDS (5 minutes): a lost stage comes back in minutes.
+    assert pipeline.resume(now=now + timedelta(minutes=6)) == 3
     crew = run.stages.get(stage=Stage.CREW_NOTIFY)
     assert (crew.state, crew.attempts) == ("succeeded", 2)
     assert crew.last_error.startswith("stuck running since")
