@@ -19,7 +19,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from jada.api import views
 from jada.api.openapi import openapi_document
+from jada.intake import IntakeConflict
+from jada.models import ApiToken, hash_token
 from tests.jada.intake_support import new_token, row_counts, write_up
 
 pytestmark = pytest.mark.django_db
@@ -204,3 +207,29 @@ def test_what_the_schema_rejects_the_server_rejects(schema, token, ready, mutate
     assert response.status_code == 400
     case.validate_response(response, checks=CHECKS)
     assert row_counts() == before
+
+
+def test_403_409_and_415_conform(schema, ready, monkeypatch):
+    reader = ApiToken.objects.create(name="reader", token_hash=hash_token("r" * 40), scope="read")
+    case, response = _post(schema, write_up(), "r" * 40)
+    assert (reader.scope, response.status_code) == ("read", 403)
+    case.validate_response(response, checks=CHECKS)
+
+    writer = new_token("writer")
+    case = schema["/api/bookings"]["POST"].Case(
+        body="source=boatsetter",
+        headers={"X-Dashboard-Token": writer},
+        media_type="application/x-www-form-urlencoded",
+    )
+    response = case.call()
+    assert response.status_code == 415
+    assert response.json()["errors"]["body"]
+    case.validate_response(response, checks=CHECKS)
+
+    def conflict(**kwargs):
+        raise IntakeConflict({"vessel": ["Booked at that time."]})
+
+    monkeypatch.setattr(views, "booking_intake", conflict)
+    case, response = _post(schema, write_up(), writer)
+    assert response.status_code == 409
+    case.validate_response(response, checks=CHECKS)
