@@ -35,6 +35,8 @@ class GuestPage(models.Model):
     # the calendar entry's SEQUENCE, so a guest's calendar takes a changed charter as an update.
     facts_hash = models.CharField(max_length=64, blank=True)
     revision = models.PositiveIntegerField(default=0)
+    # When the facts last changed: the calendar entry's DTSTAMP, the time of its version.
+    revised_at = models.DateTimeField(null=True, blank=True)
     state = models.CharField(max_length=10, choices=PageState.choices, default=PageState.PENDING)
     # Set while one run uploads the page outside any transaction: the others wait for it rather
     # than upload beside it (an older version could land last). A dead worker's claim expires.

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from bookings.selectors import OperationalBooking
@@ -85,6 +86,7 @@ def page_revise(page: GuestPage, facts: GuestFacts) -> bool:
     if page.facts_hash:
         page.revision += 1
     page.facts_hash = fingerprint
+    page.revised_at = timezone.now()
     return True
 
 
@@ -158,8 +160,10 @@ def render_ics(page: GuestPage, facts: GuestFacts, *, method: str = PUBLISH) -> 
     event = Event()
     # The page id, not the session id: the UID must not carry the page's secret.
     event.add("uid", f"guest-page-{page.pk}@{host}")
-    # Fixed per page so that an unchanged page renders the same bytes; SEQUENCE marks updates.
-    event.add("dtstamp", (page.created_at or facts.starts_at).astimezone(UTC))
+    # The time of this version (RFC 5546: when it was created); an unchanged page keeps it, so
+    # it renders the same bytes.
+    version_at = page.revised_at or page.created_at or facts.starts_at
+    event.add("dtstamp", version_at.astimezone(UTC))
     event.add("sequence", page.revision)
     # RFC 5546 §3.2: PUBLISH and CANCEL carry exactly one ORGANIZER, the address guests get mail
     # from, named as the brand.

@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 PAGE_STATE_FIELDS = [
     "facts_hash",
     "revision",
+    "revised_at",
     "content_hash",
     "published_hash",
     "published_at",
@@ -271,6 +272,7 @@ def guest_notify(*, booking_id: int, force: bool = False, published: bool = Fals
             update_fields=[
                 "facts_hash",
                 "revision",
+                "revised_at",
                 "emailed_hash",
                 "emailed_kind",
                 "emailed_at",

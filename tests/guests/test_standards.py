@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import time
+from datetime import datetime
+
 import pytest
 from django.core import mail
 from icalendar import Calendar
 
 from bookings.services import booking_upsert
 from guests.models import GuestPage
-from guests.services import guest_notify
+from guests.services import guest_notify, guest_page_publish
 from guests.storage import page_read
+from jada.services import booking_save
 from tests.conftest import booking_data
 from tests.guests.test_render import ics_of
 
@@ -81,3 +85,29 @@ def test_guest_emails_say_they_are_automatic_and_fit_a_phone(dock, booking):
         assert message.message()["Auto-Submitted"] == "auto-generated"
         [(html, _)] = message.alternatives
         assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
+
+
+def test_dtstamp_is_the_time_of_each_version(dock, booking):
+    def stamps() -> tuple[datetime, datetime, datetime]:
+        page = GuestPage.objects.get(booking_id=booking.pk)
+        linked = Calendar.from_ical(ics_of(page_read(page.object_name).decode()))
+        _, attached = calendar_part(mail.outbox[-1])
+        return (
+            linked.walk("VEVENT")[0].decoded("dtstamp"),
+            attached.walk("VEVENT")[0].decoded("dtstamp"),
+            page.revised_at.replace(microsecond=0),
+        )
+
+    guest_notify(booking_id=booking.pk)
+    first_link, first_mail, first_version = stamps()
+    assert first_link == first_mail == first_version
+    time.sleep(1.1)  # DTSTAMP counts whole seconds
+    guest_page_publish(booking_id=booking.pk, force=True)  # the same version, published again
+    assert stamps()[0] == first_version
+
+    booking_save(data=booking_data(dock, guest_count=6), via="test")
+    guest_notify(booking_id=booking.pk)
+
+    second_link, second_mail, second_version = stamps()
+    assert second_link == second_mail == second_version
+    assert second_version > first_version
