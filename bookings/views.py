@@ -41,6 +41,7 @@ class CalendarEntry:
     time: str
     crew: str
     gross: Decimal | None
+    crew_gap: bool = False
 
 
 @dataclass
@@ -52,11 +53,9 @@ class CalendarDay:
     gross: Decimal | None = None
 
 
-def _crew_label(fill: str | None) -> str:
-    if fill is None:
-        return "no crew assigned"
-    accepted, _, assigned = fill.partition("/")
-    return f"{accepted}/{assigned} crew accepted"
+def _crew_label(fill: object | None) -> str:
+    # The hook's value says itself how full the crew is ("2 ✓ · 1 awaiting · 1 open").
+    return "no crew assigned" if fill is None else str(fill)
 
 
 def booking_calendar(request: HttpRequest, *, model_admin: BookingAdmin) -> HttpResponse:
@@ -96,6 +95,8 @@ def booking_calendar(request: HttpRequest, *, model_admin: BookingAdmin) -> Http
                 booking=booking,
                 time=f"{starts:%H:%M}",
                 crew=_crew_label(crew.get(booking.pk)),
+                # No crew at all is the widest gap; otherwise the hook's value knows.
+                crew_gap=getattr(crew.get(booking.pk), "gap", True),
                 gross=gross,
             )
         )

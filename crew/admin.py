@@ -11,6 +11,9 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from crew import dispatch, selectors, services
+from crew.availability import event_availability_warnings
+from crew.dispatch_admin import CrewEventForm, DispatchAdminMixin
+from crew.fill import Fill, fill_annotations
 from crew.formatting import when_text
 from crew.models import (
     Assignment,
@@ -206,14 +209,34 @@ EVENT_FIELDS = (
 
 
 @admin.register(CrewEvent)
-class CrewEventAdmin(admin.ModelAdmin):
+class CrewEventAdmin(DispatchAdminMixin, admin.ModelAdmin):
+    form = CrewEventForm
     list_display = ("title", "starts_local", "status", "version", "crew_fill", "checklist_fill")
     list_filter = ("status",)
     search_fields = ("title",)
     date_hierarchy = "starts_at"
     inlines = [AssignmentInline]
-    fields = (*EVENT_FIELDS, "ticked", "overlaps", "removed")
-    readonly_fields = (*EVENT_FIELDS, "ticked", "overlaps", "removed")
+    fields = (
+        *EVENT_FIELDS,
+        "crew_fill",
+        "open_slots",
+        "auto_offer",
+        "add_slot",
+        "offer_again",
+        "ticked",
+        "overlaps",
+        "unavailable",
+        "removed",
+    )
+    readonly_fields = (
+        *EVENT_FIELDS,
+        "crew_fill",
+        "open_slots",
+        "ticked",
+        "overlaps",
+        "unavailable",
+        "removed",
+    )
 
     def get_queryset(self, request):
         active = Q(assignments__removed_at__isnull=True)
@@ -228,6 +251,7 @@ class CrewEventAdmin(admin.ModelAdmin):
                     filter=active & Q(assignments__state=AssignmentState.ACCEPTED),
                     distinct=True,
                 ),
+                **fill_annotations(),
                 items_total=Count("assignments__checklist_items", filter=live, distinct=True),
                 items_done=Count(
                     "assignments__checklist_items",
@@ -248,9 +272,15 @@ class CrewEventAdmin(admin.ModelAdmin):
     def starts_local(self, obj: CrewEvent) -> str:
         return when_text(obj.starts_at)
 
-    @admin.display(description="accepted")
+    @admin.display(description="crew")
     def crew_fill(self, obj: CrewEvent) -> str:
-        return f"{obj.accepted}/{obj.assigned}"
+        return Fill(
+            accepted=obj.fill_accepted,
+            awaiting=obj.fill_awaiting,
+            declined=obj.fill_declined,
+            open=obj.fill_open or 0,
+            captain_accepted=bool(obj.fill_captains),
+        ).html()
 
     @admin.display(description="checklist")
     def checklist_fill(self, obj: CrewEvent) -> str:
@@ -295,10 +325,6 @@ class CrewEventAdmin(admin.ModelAdmin):
             return "none"
         return ", ".join(f"{a.member} ({when_text(a.removed_at)})" for a in gone)
 
-    def save_model(self, request, obj, form, change):
-        # Every field of the event is copied from its booking; nothing to save here.
-        return
-
     def save_formset(self, request, form, formset, change):
         if formset.model is not Assignment:
             return super().save_formset(request, form, formset, change)
@@ -327,5 +353,7 @@ class CrewEventAdmin(admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
+        for warning in event_availability_warnings(form.instance):
+            messages.warning(request, f"Unavailable: {warning}")
         for warning in selectors.event_overlap_warnings(form.instance):
             messages.warning(request, f"Overlap: {warning}")

@@ -217,8 +217,10 @@ class PipelineBookingAdmin(BookingAdmin):
         found = pipeline.booking_places(obj.pk)
         if not found:
             return "None yet."
+        fill = pipeline.crew_fill([obj.pk]).get(obj.pk)
         return format_html(
-            "<ul>{}</ul>",
+            "<ul>{}{}</ul>",
+            format_html("<li>Crew: {}</li>", fill.html()) if fill is not None else "",
             format_html_join("", '<li><a href="{}">{}</a></li>', ((u, t) for t, u in found)),
         )
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from crew.models import Assignment, AssignmentState
+from crew.fill import Fill, fill_by_booking
 from crew.selectors import event_id_for_booking
 from guests.models import GuestPage
 from jada.models import PipelineRun, StageRun, StageState
@@ -76,14 +76,6 @@ def needs_attention_booking_ids(*, now: datetime | None = None) -> QuerySet:
     )
 
 
-def crew_fill(booking_ids: Iterable[int]) -> dict[int, str]:
-    """Booking id → "accepted/assigned" over active assignments, in one query (the calendar)."""
-    rows = (
-        Assignment.objects.filter(event__booking_id__in=list(booking_ids), removed_at__isnull=True)
-        .values("event__booking_id")
-        .annotate(
-            assigned=Count("pk"), accepted=Count("pk", filter=Q(state=AssignmentState.ACCEPTED))
-        )
-        .order_by()
-    )
-    return {row["event__booking_id"]: f"{row['accepted']}/{row['assigned']}" for row in rows}
+def crew_fill(booking_ids: Iterable[int]) -> dict[int, Fill]:
+    """Booking id → its crew's fill by state ("2 ✓ · 1 awaiting · 1 open"), for the calendar."""
+    return fill_by_booking(booking_ids)

@@ -647,7 +647,8 @@ def test_directions_longer_than_the_guest_page_allows_are_refused(client, bob):
 def test_crew_fill_counts_accepted_over_active_assignments(dock, roster, templates):
     booking = canary_booking(dock)
     make_assignments(booking, roster, accepted=2, removed=1)
-    assert pipeline.crew_fill([booking.pk]) == {booking.pk: "2/3"}
+    fill = pipeline.crew_fill([booking.pk])[booking.pk]
+    assert (fill.accepted, fill.awaiting, str(fill)) == (2, 1, "2 ✓ · 1 awaiting")
 
 
 def make_assignments(booking: Booking, roster, *, accepted: int, removed: int = 0) -> None:

@@ -41,7 +41,8 @@ def test_each_day_shows_its_charters_with_local_time_dock_and_crew_fill(
     cell = day_cell(page, "2030-05-30")
     assert "09:00 · Boatsetter BS-CANARY-1" in cell
     assert "Sheraton Hotel Dock" in cell and "4 guests" in cell
-    assert "2/3 crew accepted" in cell
+    # By state, a gap (one still to answer) styled to stand out.
+    assert '<span class="crew gap">2 ✓ · 1 awaiting</span>' in cell
     assert reverse("admin:bookings_booking_change", args=[booking.pk]) in cell
     assert "BS-CANARY-1" not in day_cell(page, "2030-05-29")
 

@@ -116,7 +116,9 @@ def test_the_event_list_shows_answers_and_checklist_progress(staff, event, roste
     item = dana.checklist_items.first()
     checklist_item_tick(item=item, by=roster["CREW_001"].user, done=True)
     html = staff.get(reverse("admin:crew_crewevent_changelist")).content.decode()
-    assert "1/3" in html  # accepted of assigned
+    # By state; no captain has accepted yet, so it stands out.
+    assert "1 ✓ · 2 awaiting · no accepted captain" in html
+    assert 'class="crew-fill gap"' in html
     assert "1/6" in html  # checklist items done of all
 
 
