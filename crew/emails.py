@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.utils import DNS_NAME
 from django.template.loader import render_to_string
 from django.urls import reverse
 
@@ -25,6 +28,18 @@ TOMORROW = "tomorrow"
 LINK = "link"
 # Kinds that carry the calendar invitation.
 WITH_ICS = {NEW, CHANGED, CANCELLED, TOMORROW}
+
+
+def message_id(*parts: object, recipient: str) -> str:
+    """The same email gets the same Message-ID, however often it is sent.
+
+    Keyed on what the email is (kind, assignment, version) and to whom: a resend after a
+    worker died between the SMTP server's "accepted" and our record of it is dropped by mail
+    systems as a duplicate.
+    """
+    whom = hashlib.sha256(recipient.strip().lower().encode()).hexdigest()[:16]
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or str(DNS_NAME)
+    return f"<jada.{'.'.join(str(p) for p in parts)}.{whom}@{domain}>"
 
 
 @dataclass(frozen=True)
@@ -111,12 +126,19 @@ def assignment_message(
     """The email about one assignment (new, changed, cancelled, or a reminder)."""
     context = assignment_context(assignment, kind=kind, changes=changes, now=now)
     subject, text, html = _render(kind, context)
+    key = message_id(
+        "crew",
+        kind,
+        f"a{assignment.pk}",
+        f"v{assignment.event.version}",
+        recipient=assignment.member.email,
+    )
     message = EmailMultiAlternatives(
         subject=subject,
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[assignment.member.email],
-        headers={"Auto-Submitted": "auto-generated"},
+        headers={"Auto-Submitted": "auto-generated", "Message-ID": key},
     )
     message.attach_alternative(html, "text/html")
     if kind in WITH_ICS:

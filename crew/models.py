@@ -128,6 +128,10 @@ class Assignment(models.Model):
     notified_at = models.DateTimeField(null=True, blank=True)
     reminded_unanswered_at = models.DateTimeField(null=True, blank=True)
     reminded_day_before_at = models.DateTimeField(null=True, blank=True)
+    # The email being sent (its Message-ID) and since when, recorded before the send: a run
+    # after a lost worker resends it with the same Message-ID, a concurrent run waits for it.
+    sending_key = models.CharField(max_length=200, blank=True)
+    sending_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -46,6 +46,10 @@ class GuestPage(models.Model):
     # The last email's kind: after a cancellation notice, a charter back on is confirmed anew.
     emailed_kind = models.CharField(max_length=20, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # The guest email being sent (its Message-ID) and since when, recorded before the send: a
+    # run after a lost worker resends it with the same Message-ID, a concurrent run waits.
+    sending_key = models.CharField(max_length=200, blank=True)
+    sending_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.utils import DNS_NAME
 from django.template.loader import render_to_string
 from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress, vText
@@ -193,6 +194,14 @@ def render_page(page: GuestPage, facts: GuestFacts) -> RenderedPage:
     return RenderedPage(html=html, ics=ics, content_hash=hashlib.sha256(html).hexdigest())
 
 
+def message_id(*parts: object, recipient: str) -> str:
+    """The same email gets the same Message-ID however often it is sent (mail systems then
+    drop a resend after a lost worker as a duplicate)."""
+    whom = hashlib.sha256(recipient.strip().lower().encode()).hexdigest()[:16]
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or str(DNS_NAME)
+    return f"<jada.{'.'.join(str(p) for p in parts)}.{whom}@{domain}>"
+
+
 def guest_email(
     page: GuestPage, facts: GuestFacts, *, to: str, kind: str
 ) -> EmailMultiAlternatives:
@@ -208,7 +217,13 @@ def guest_email(
         to=[to],
         reply_to=[settings.GUEST_CONTACT_EMAIL],
         # RFC 3834: no vacation replies to a message nobody typed.
-        headers={"Auto-Submitted": "auto-generated"},
+        headers={
+            "Auto-Submitted": "auto-generated",
+            # Per page, version of what it says, kind and address.
+            "Message-ID": message_id(
+                "guest", kind, f"p{page.pk}", f"r{page.revision}", recipient=to
+            ),
+        },
     )
     message.attach_alternative(
         render_to_string("emails/guest-charter-body.html", context), "text/html"

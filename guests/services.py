@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -45,6 +46,9 @@ UPLOAD_THREADS = 8
 PUBLISH_CLAIM = timedelta(minutes=5)
 # How long a run waits for another's upload of the same page before retrying later.
 PUBLISH_WAIT = timedelta(seconds=30)
+# The same for the guest's email: a claim longer than an SMTP send takes, and the wait.
+SEND_CLAIM = timedelta(minutes=5)
+SEND_WAIT = timedelta(seconds=30)
 
 
 def guest_page_ensure(*, booking: OperationalBooking) -> GuestPage:
@@ -86,7 +90,7 @@ def _page_render(page: GuestPage, booking: OperationalBooking) -> RenderedPage:
 
 
 class PageBusy(TimeoutError):
-    """Another run has been uploading this page for a while; a later try will find it done."""
+    """Another run has been publishing or emailing this page for a while; try again later."""
 
 
 def _claim(booking_id: int, *, force: bool) -> tuple[GuestPage, RenderedPage, bool] | None:
@@ -242,8 +246,47 @@ def guest_notify(*, booking_id: int, force: bool = False, published: bool = Fals
         return False
     if not published:
         guest_page_publish(booking_id=booking_id)
+    deadline = time.monotonic() + SEND_WAIT.total_seconds()
+    while (claim := _email_claim(booking_id, force=force)) is None:
+        if time.monotonic() > deadline:
+            raise PageBusy(f"guest email of booking {booking_id} is being sent by another run")
+        time.sleep(0.2)
+    if claim is False:
+        return False
+    page, message, fingerprint, kind = claim
+    key = message.extra_headers["Message-ID"]
+    # Outside any transaction; "sending" is on the page's row already.
+    try:
+        message.send()
+    except Exception:
+        unclaim = {"sending_key": "", "sending_at": None}
+        GuestPage.objects.filter(pk=page.pk, sending_key=key).update(**unclaim)
+        raise
+    # One statement, on the row this run claimed: "sent", and the claim released.
+    GuestPage.objects.filter(pk=page.pk, sending_key=key).update(
+        emailed_hash=fingerprint,
+        emailed_kind=kind,
+        emailed_at=timezone.now(),
+        sending_key="",
+        sending_at=None,
+        updated_at=timezone.now(),
+    )
+    logger.info("guest email (%s) sent for page %s", kind, page.pk)
+    return True
+
+
+def _email_claim(
+    booking_id: int, *, force: bool
+) -> tuple[GuestPage, EmailMultiAlternatives, str, str] | bool | None:
+    """Under the page's lock: what the guest is owed, claimed for sending before it is sent.
+
+    None: another run is sending (wait); False: nothing to send; else (page, message,
+    fingerprint, kind), with "sending" committed.
+    """
     with transaction.atomic():
         page = _locked_page(booking_id)
+        if page.sending_at is not None and page.sending_at > timezone.now() - SEND_CLAIM:
+            return None
         booking = booking_operational(booking_id)
         if not _emails_allowed(booking):
             return False
@@ -264,20 +307,17 @@ def guest_notify(*, booking_id: int, force: bool = False, published: bool = Fals
             kind = "changed"
         else:
             kind = "confirmed"
-        guest_email(page, facts, to=booking.guest_email, kind=kind).send()
-        page.emailed_hash = fingerprint
-        page.emailed_kind = kind
-        page.emailed_at = timezone.now()
+        message = guest_email(page, facts, to=booking.guest_email, kind=kind)
+        page.sending_key = message.extra_headers["Message-ID"]
+        page.sending_at = timezone.now()
         page.save(
             update_fields=[
                 "facts_hash",
                 "revision",
                 "revised_at",
-                "emailed_hash",
-                "emailed_kind",
-                "emailed_at",
+                "sending_key",
+                "sending_at",
                 "updated_at",
             ]
         )
-    logger.info("guest email (%s) sent for page %s", kind, page.pk)
-    return True
+    return page, message, fingerprint, kind

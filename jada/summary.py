@@ -26,6 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bookings.models import Booking, Financials
+from crew.emails import message_id
 from crew.formatting import local, minutes_text, when_text
 from crew.models import Assignment, CrewEvent, Role
 from guests.models import GuestPage
@@ -189,7 +190,12 @@ def summary_message(context: dict[str, Any]) -> EmailMultiAlternatives:
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=list(settings.OPERATOR_EMAILS),
-        headers={"Auto-Submitted": "auto-generated"},
+        headers={
+            "Auto-Submitted": "auto-generated",
+            "Message-ID": message_id(
+                "summary", f"run{context['run'].pk}", recipient=",".join(settings.OPERATOR_EMAILS)
+            ),
+        },
     )
     message.attach_alternative(html, "text/html")
     return message
@@ -290,22 +296,25 @@ def _redacted(error: requests.RequestException) -> requests.RequestException:
 
 
 def summary_send(*, run_id: int) -> str:
-    """Email the run's summary to OPERATOR_EMAILS and post the webhook, each at most once."""
+    """Email the run's summary to OPERATOR_EMAILS and post the webhook, each at most once.
+
+    Decided under the run's lock, sent after the commit (no transaction waits on SMTP or the
+    receiver), each recorded right after it went. The summary stage's own claim (a `running`
+    row) keeps a second worker out; after a lost worker the resend carries the same Message-ID
+    and X-Jada-Delivery, so mail systems and receivers can drop the repeat.
+    """
     notes = []
     with transaction.atomic():
         run = PipelineRun.objects.select_for_update().get(pk=run_id)
         context = summary_context(run)
-        if run.summary_emailed_at is None and settings.OPERATOR_EMAILS:
-            summary_message(context).send()
-            run.summary_emailed_at = timezone.now()
-            run.save(update_fields=["summary_emailed_at"])
-            notes.append(f"emailed {len(settings.OPERATOR_EMAILS)} operator(s)")
-    if settings.SUMMARY_WEBHOOK_URL:
-        with transaction.atomic():
-            run = PipelineRun.objects.select_for_update().get(pk=run_id)
-            if run.summary_posted_at is None:
-                response = webhook_post(summary_payload(context), delivery=f"run-{run.pk}")
-                run.summary_posted_at = timezone.now()
-                run.save(update_fields=["summary_posted_at"])
-                notes.append(f"webhook answered {response.status_code}")
+        email_due = run.summary_emailed_at is None and bool(settings.OPERATOR_EMAILS)
+        post_due = bool(settings.SUMMARY_WEBHOOK_URL) and run.summary_posted_at is None
+    if email_due:
+        summary_message(context).send()
+        PipelineRun.objects.filter(pk=run_id).update(summary_emailed_at=timezone.now())
+        notes.append(f"emailed {len(settings.OPERATOR_EMAILS)} operator(s)")
+    if post_due:
+        response = webhook_post(summary_payload(context), delivery=f"run-{run_id}")
+        PipelineRun.objects.filter(pk=run_id).update(summary_posted_at=timezone.now())
+        notes.append(f"webhook answered {response.status_code}")
     return "; ".join(notes) or "nothing to send"

@@ -6,12 +6,13 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 
-from django.db import transaction
+from django.core.mail import EmailMessage
 from django.utils import timezone
 
 from crew import emails
 from crew.formatting import minutes_text, when_text
 from crew.models import Assignment, Role
+from crew.services.sending import assignment_send_once
 
 logger = logging.getLogger(__name__)
 
@@ -93,9 +94,10 @@ def _notice(assignment: Assignment, snapshot: dict) -> tuple[str | None, list[em
 def crew_notify(*, event_id: int, now: datetime | None = None) -> int:
     """Email every member what they have not been told yet about the event; returns emails sent.
 
-    Safe to run twice: each assignment row is locked, compared with what its member was last
-    told, and recorded right after its email goes out, so a retry after an SMTP error resends
-    nothing already sent. Mail errors propagate for the caller to retry.
+    Safe to run twice: each assignment row is locked and compared with what its member was last
+    told; "sending" is recorded before the SMTP call (made outside any transaction) and "told"
+    right after it, so a retry resends nothing already sent, and a resend after a lost worker
+    carries the same Message-ID. Mail errors propagate for the caller to retry.
     """
     now = now or timezone.now()
     sent = 0
@@ -106,31 +108,28 @@ def crew_notify(*, event_id: int, now: datetime | None = None) -> int:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    for pk in ids:
-        with transaction.atomic():
-            assignment = (
-                Assignment.objects.select_for_update(of=("self",))
-                .select_related("event", "member")
-                .get(pk=pk)
-            )
-            crew = emails.crew_of(assignment)
-            snapshot = assignment_snapshot(assignment, crew)
-            kind, changes = _notice(assignment, snapshot)
-            if kind is not None:
-                emails.assignment_message(assignment, kind=kind, changes=changes, now=now).send()
-                sent += 1
-                logger.info("crew %s email to assignment %s", kind, assignment.pk)
-            if kind is not None or assignment.notified_version < assignment.event.version:
-                # Also recorded when nothing that concerns this member changed in a new version.
-                assignment.notified_version = assignment.event.version
+
+    def prepare(assignment: Assignment) -> tuple[EmailMessage, tuple[int, dict]] | None:
+        crew = emails.crew_of(assignment)
+        snapshot = assignment_snapshot(assignment, crew)
+        kind, changes = _notice(assignment, snapshot)
+        version = assignment.event.version
+        if kind is None:
+            if assignment.notified_version < version:
+                # Recorded when nothing that concerns this member changed in a new version.
+                assignment.notified_version = version
                 assignment.notified_snapshot = snapshot
-                if kind is not None:
-                    assignment.notified_at = now
-                assignment.save(
-                    update_fields=[
-                        "notified_version",
-                        "notified_snapshot",
-                        "notified_at",
-                    ]
-                )
+                assignment.save(update_fields=["notified_version", "notified_snapshot"])
+            return None
+        logger.info("crew %s email to assignment %s", kind, assignment.pk)
+        message = emails.assignment_message(assignment, kind=kind, changes=changes, now=now)
+        return message, (version, snapshot)
+
+    def record(assignment: Assignment, told: tuple[int, dict]) -> list[str]:
+        assignment.notified_version, assignment.notified_snapshot = told
+        assignment.notified_at = now
+        return ["notified_version", "notified_snapshot", "notified_at"]
+
+    for pk in ids:
+        sent += assignment_send_once(pk, prepare=prepare, record=record)
     return sent

@@ -5,32 +5,32 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.core.mail import EmailMessage
 from django.utils import timezone
 
 from crew import emails
 from crew.models import Assignment, AssignmentState, EventStatus
+from crew.services.sending import assignment_send_once
 from crew.silence import is_quiet
 
 
 def _reminder_send(pk: int, *, field: str, kind: str, now: datetime, also: str | None) -> bool:
-    with transaction.atomic():
-        assignment = (
-            Assignment.objects.select_for_update(of=("self",))
-            .select_related("event", "member")
-            .get(pk=pk)
-        )
+    def prepare(assignment: Assignment) -> tuple[EmailMessage, None] | None:
         if getattr(assignment, field) is not None:
-            return False  # another run got here first
-        emails.assignment_message(assignment, kind=kind, now=now).send()
+            return None  # another run got here first
+        return emails.assignment_message(assignment, kind=kind, now=now), None
+
+    def record(assignment: Assignment, _: None) -> list[str]:
         setattr(assignment, field, now)
         fields = [field]
         if also and assignment.state == AssignmentState.PENDING:
             # The day-before email asks for an answer too; one email is enough.
             setattr(assignment, also, getattr(assignment, also) or now)
             fields.append(also)
-        assignment.save(update_fields=fields)
-    return True
+        return fields
+
+    # "Sending" is recorded before the SMTP call, which runs outside any transaction.
+    return assignment_send_once(pk, prepare=prepare, record=record)
 
 
 def reminders_send(*, now: datetime | None = None) -> int:
