@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
@@ -34,6 +33,8 @@ from crew.models import (
 
 logger = logging.getLogger(__name__)
 
+# Crew are called this long before boarding (crew.services.CALL_LEAD, which imports this module).
+CALL_LEAD_FOR_SLOTS = timedelta(minutes=60)
 # Origins the operators are emailed about at once: someone left a place.
 VACATED = frozenset({SlotOrigin.DECLINED, SlotOrigin.REMOVED, SlotOrigin.DEACTIVATED})
 
@@ -307,39 +308,6 @@ def member_deactivated(*, member: CrewMember, now: datetime | None = None) -> li
             )
             if slot is not None:
                 opened.append(slot)
-    return opened
-
-
-@dataclass(frozen=True)
-class Removal:
-    assignment: Assignment
-    replaced: bool  # the same plan put someone else in this role
-
-
-def slots_for_removals(
-    *, event: CrewEvent, removed: Iterable[Assignment], added_roles: Iterable[str], now: datetime
-) -> list[Slot]:
-    """Open a slot for each member a plan took off, unless the plan put another in the role."""
-    from crew.services import CALL_LEAD
-
-    spare: dict[str, int] = {}
-    for role in added_roles:
-        spare[role] = spare.get(role, 0) + 1
-    opened = []
-    for assignment in removed:
-        if spare.get(assignment.role, 0) > 0:
-            spare[assignment.role] -= 1
-            continue
-        if assignment.state == AssignmentState.DECLINED:
-            continue  # their decline opened the slot already
-        assignment.event = event
-        # The member keeps the shift they were told of; the slot is for the charter as it is.
-        call_at = event.starts_at - CALL_LEAD
-        slot = slot_open_for(
-            assignment=assignment, origin=SlotOrigin.REMOVED, now=now, call_at=call_at
-        )
-        if slot is not None:
-            opened.append(slot)
     return opened
 
 

@@ -193,9 +193,14 @@ def _crew_plan(
     if clean.get("captain_id"):
         wanted.append(("captain_id", clean["captain_id"], Role.CAPTAIN, None))
     entry: CrewAssignmentRequest
+    open_slots: list[PlannedAssignment] = []
     for index, entry in enumerate(clean.get("crew_assignments") or ()):
         hours = entry.duration_hours
         minutes = int(hours * 60) if hours is not None else None
+        if not entry.crew_id:
+            # No member: an open slot of the role, offered to the crew.
+            open_slots.append(PlannedAssignment("", entry.role, minutes))
+            continue
         key = f"crew_assignments.{index}.crew_id"
         wanted.append((key, entry.crew_id, entry.role, minutes))
     seen: set[str] = set()
@@ -207,9 +212,12 @@ def _crew_plan(
     for key, code, _, _ in wanted:
         if code in unknown:
             _add(errors, key, f"Unknown or inactive crew id {code}.")
-    return tuple(
-        PlannedAssignment(member_code=code, role=role, shift_minutes=minutes)
-        for _, code, role, minutes in wanted
+    return (
+        *(
+            PlannedAssignment(member_code=code, role=role, shift_minutes=minutes)
+            for _, code, role, minutes in wanted
+        ),
+        *open_slots,
     )
 
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from bookings.models import Dock
 from bookings.selectors import dock_upcoming_booking_ids
 from bookings.services import BookingData, UpsertResult, booking_upsert
+from crew.dispatch_plans import open_items_settled
 from crew.models import Assignment
 from crew.selectors import event_id_for_booking
 from crew.services import PlannedAssignment, default_shift_minutes
@@ -53,7 +54,16 @@ def crew_plan_differs(
     wanted = {
         p.member_code: (p.role, p.shift_minutes or default_shift_minutes(duration_minutes))
         for p in plan
+        if p.member_code
     }
+    open_items = [p for p in plan if not p.member_code]
+    if open_items:
+        # Members who took such a slot hold it; the rest must be open already.
+        kept, settled = open_items_settled(event_id=event_id, items=open_items)
+        for code in kept:
+            current.pop(code, None)
+        if not settled:
+            return True
     return current != wanted
 
 

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from bookings.selectors import OperationalBooking
-from crew import dispatch
+from crew import dispatch_plans
 from crew.models import (
     Assignment,
     AssignmentState,
@@ -89,10 +89,18 @@ def _apply_plan(
 
     `new_event`: the event was just created, so it has no assignments to look up yet.
     """
+    # An item without a member is an open slot of its role (dispatch offers it).
+    open_items = [p for p in plan if not p.member_code]
+    plan = [p for p in plan if p.member_code]
     members = {m.code: m for m in CrewMember.objects.filter(code__in=[p.member_code for p in plan])}
     existing = (
         {} if new_event else {a.member.code: a for a in event.assignments.select_related("member")}
     )
+    if open_items:
+        # Whoever took such a slot holds it: not named, yet not taken off either.
+        open_items = dispatch_plans.takers_keep(
+            event=event, existing=existing, open_items=open_items
+        )
     added: list[Assignment] = []
     changed = False
     for planned in plan:
@@ -148,9 +156,11 @@ def _apply_plan(
         Assignment.objects.bulk_create(added)
     if removed:
         # A member taken off leaves a slot, unless the plan put someone else in the role.
-        dispatch.slots_for_removals(
+        dispatch_plans.slots_for_removals(
             event=event, removed=removed, added_roles=[a.role for a in added], now=now
         )
+    if open_items and dispatch_plans.planned_slots_ensure(event=event, items=open_items, now=now):
+        changed = True
     return changed
 
 

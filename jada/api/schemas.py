@@ -72,7 +72,15 @@ class GuestRequest(Strict):
 
 
 class CrewAssignmentRequest(Strict):
-    crew_id: Annotated[str, Text(max_length=20, description="Roster id such as CREW_001.")]
+    crew_id: Annotated[
+        str,
+        Text(
+            max_length=20,
+            blank=True,
+            description="Roster id such as CREW_001. Left out (or empty): an open slot of the "
+            "role, offered to the eligible crew; the first to take it holds it.",
+        ),
+    ] = ""
     role: Annotated[str, Choice(values=tuple(Role.values))]
     duration_hours: Annotated[
         Decimal | None,

@@ -295,7 +295,8 @@ INVALID = {
     "no start at all": (write_up(charter_date=None, start_time=None), "starts_at"),
     "date without time": (write_up(start_time=None), "start_time"),
     "time without date": (write_up(charter_date=None), "charter_date"),
-    "no crew id": (write_up(crew_assignments=[{"role": "deckhand"}]), "crew_assignments.0.crew_id"),
+    # Without crew_id an item is an open slot (test_api_open_slots); without a role, nothing.
+    "no role": (write_up(crew_assignments=[{"duration_hours": 5}]), "crew_assignments.0.role"),
     # negative amounts and ranges
     "negative crew cost": (write_up(crew_cost=-1, net_revenue=None), "crew_cost"),
     "negative captain cost as text": (write_up(captain_cost="-0.01"), "captain_cost"),

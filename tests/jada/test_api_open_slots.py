@@ -1,0 +1,85 @@
+"""A `crew_assignments` item without `crew_id` is an open slot of its role, offered to the crew."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+
+from crew import offers
+from crew.models import Offer, Slot
+from jada.models import PipelineRun
+from tests.conftest import make_member
+from tests.jada.intake_support import new_token, post, write_up
+
+pytestmark = pytest.mark.django_db
+
+OPEN = [
+    {"crew_id": "CREW_001", "role": "deckhand", "duration_hours": 5},
+    {"role": "deckhand", "duration_hours": 5},
+]
+
+
+@pytest.fixture
+def token(dock, roster, templates) -> str:
+    make_member("CREW_003", "Alex Kim", "crew003@crew.example.com", ["deckhand"])
+    return new_token()
+
+
+def test_an_item_without_crew_id_is_an_open_slot_offered_at_once(
+    client, token, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(client, write_up(crew_assignments=OPEN), token=token)
+    assert response.status_code == 201, response.json()
+    slot = Slot.objects.get()
+    assert (slot.origin, slot.role, slot.shift_minutes) == ("api", "deckhand", 300)
+    # CREW_001 is on the charter already: CREW_002 and CREW_003 are offered it.
+    offered = sorted(Offer.objects.values_list("member__code", flat=True))
+    assert offered == ["CREW_002", "CREW_003"]
+    assert {m.to[0] for m in mail.outbox if "Open shift" in m.subject} == {
+        "crew002@crew.example.com",
+        "crew003@crew.example.com",
+    }
+    assert [c["crew_id"] for c in response.json()["crew_assignments"]] == ["CREW_001"]
+
+
+def test_the_same_open_slot_again_changes_nothing_even_once_taken(
+    client, token, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        post(client, write_up(crew_assignments=OPEN), token=token)
+    runs = PipelineRun.objects.count()
+    assert post(client, write_up(crew_assignments=OPEN), token=token).status_code == 200
+    assert PipelineRun.objects.count() == runs and Slot.objects.count() == 1
+    offer = Offer.objects.get(member__code="CREW_003")
+    assert offers.offer_take(offer=offer).outcome == offers.TAKEN
+    # The taker holds the slot: the same body neither removes them nor opens another.
+    response = post(client, write_up(crew_assignments=OPEN), token=token)
+    assert response.status_code == 200
+    assert PipelineRun.objects.count() == runs and Slot.objects.count() == 1
+    codes = sorted(c["crew_id"] for c in response.json()["crew_assignments"])
+    assert codes == ["CREW_001", "CREW_003"]
+
+
+def test_dropping_the_open_item_withdraws_the_slot_and_its_offers(
+    client, token, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        post(client, write_up(crew_assignments=OPEN), token=token)
+    two = [*OPEN, {"role": "deckhand"}]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post(client, write_up(crew_assignments=two), token=token).status_code == 200
+    assert Slot.objects.filter(withdrawn_at__isnull=True).count() == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        post(client, write_up(crew_assignments=OPEN), token=token)
+    assert Slot.objects.filter(withdrawn_at__isnull=True).count() == 1
+    gone = Slot.objects.get(withdrawn_at__isnull=False)
+    offer = Offer.objects.filter(slot=gone).first()
+    assert offers.offer_take(offer=offer).outcome == offers.CLOSED
+
+
+def test_the_openapi_document_says_crew_id_may_be_left_out(client):
+    schema = client.get("/api/openapi.json").json()
+    item = schema["components"]["schemas"]["CrewAssignmentRequest"]
+    assert "crew_id" not in item.get("required", [])
+    assert "open slot" in item["properties"]["crew_id"]["description"]
