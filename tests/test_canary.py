@@ -32,6 +32,7 @@ from crew.models import Assignment, ChecklistItem, CrewMember
 from crew.services import reminders_send
 from guests.models import GuestPage
 from jada.models import ApiToken, hash_token
+from tests.conftest import make_member
 
 TOKEN = "canary-intake-token-4a7f0c2e9b1d"
 
@@ -223,6 +224,11 @@ def test_no_crew_or_guest_surface_shows_any_amount(
     caplog.set_level(logging.DEBUG)
     surfaces = Surfaces()
     api = {"HTTP_X_DASHBOARD_TOKEN": token}
+    # Two deckhands off the charter: a decline on it is offered to them.
+    spares = [
+        make_member("CREW_003", "Alex Kim", "crew003@crew.example.com", ["deckhand"]),
+        make_member("CREW_004", "Jo Park", "crew004@crew.example.com", ["deckhand"]),
+    ]
 
     # 1. The booking arrives through the API; the pipeline runs (eagerly) on commit.
     with django_capture_on_commit_callbacks(execute=True):
@@ -285,6 +291,26 @@ def test_no_crew_or_guest_surface_shows_any_amount(
             "new-link answer",
             Client().post(reverse("crew-link-request"), {"email": captain.email}),
         )
+
+    # 2b. Dispatch: CREW_001's decline opened a slot, offered to the spares. The offer page,
+    # taking it, the page a later taker gets, the taker's portal and days-off page.
+    offer_paths = []
+    for spare in spares:
+        offer_mail = next(m for m in mail.outbox if spare.email in m.to)
+        url = re.search(r"https?://\S+/crew/offers/\S+", offer_mail.body).group(0)
+        offer_paths.append(urlsplit(url).path)
+    surfaces.response("CREW_003 offer page", Client().get(offer_paths[0]), expect=200)
+    with django_capture_on_commit_callbacks(execute=True):
+        taken = Client().post(offer_paths[0])
+    assert b"It's yours" in taken.content
+    surfaces.response("CREW_003 takes the shift", taken, expect=200)
+    late = Client().post(offer_paths[1])
+    assert b"This shift has been taken" in late.content
+    surfaces.response("CREW_004 too late", late, expect=200)
+    taker = Client()
+    taker.force_login(spares[0].user, backend="sesame.backends.ModelBackend")
+    surfaces.response("CREW_003 portal", taker.get(reverse("crew-portal")), expect=200)
+    surfaces.response("CREW_003 days off", taker.get(reverse("crew-availability")), expect=200)
 
     # 3. Guests: the exported page and its ICS in the bucket, the served page, the guest email.
     page = GuestPage.objects.get(booking_id=booking.pk)
@@ -396,16 +422,22 @@ def test_no_crew_or_guest_surface_shows_any_amount(
 
     # 5. Every email but the operator's own summary: crew, guest, new link.
     operator_addresses = set(settings.OPERATOR_EMAILS)
-    crew_addresses = {m.email for m in roster.values()}
-    kinds = {"crew": 0, "guest": 0}
+    crew_addresses = {m.email for m in [*roster.values(), *spares]}
+    kinds = {"crew": 0, "guest": 0, "dispatch": 0}
     for i, message in enumerate(mail.outbox):
         if set(message.to) <= operator_addresses:
+            # Crew code's emails to the operators (declined, filled) are crew surfaces too.
+            if " declined: " in message.subject or message.subject.startswith("Slot filled"):
+                kinds["dispatch"] += 1
+                for part, text in the_message_parts(message):
+                    surfaces.add(f"email {i} to operators: {part}", text)
             continue
         kind = "crew" if set(message.to) <= crew_addresses else "guest"
         kinds[kind] += 1
         for part, text in the_message_parts(message):
             surfaces.add(f"email {i} to {','.join(message.to)}: {part}", text)
-    assert kinds["crew"] >= 3 * 4 and kinds["guest"] >= 3, kinds
+    assert kinds["crew"] >= 3 * 4 and kinds["guest"] >= 3 and kinds["dispatch"] == 2, kinds
+    assert any("Open shift" in s for s in subjects), subjects
     assert any("text/calendar" in name for name in surfaces), "no crew or guest ICS attachment"
 
     # Every link in a crew or guest email opens a page (GET only: scanners do no more).

@@ -50,8 +50,9 @@ def test_it_creates_the_write_up_world():
     assert not dispatcher.has_perm("bookings.change_financials")
 
     members = {m.code: m for m in CrewMember.objects.select_related("user")}
-    assert set(members) == {"CAP_001", "CREW_001", "CREW_002"}
-    assert members["CAP_001"].roles == ["captain"]
+    assert set(members) == {"CAP_001", "CAP_002", "CREW_001", "CREW_002", "CREW_003", "CREW_004"}
+    assert members["CAP_001"].roles == members["CAP_002"].roles == ["captain"]
+    assert all(members[f"CREW_00{n}"].roles == ["deckhand"] for n in range(1, 5))
     assert all(m.email.endswith("@crew.example.com") for m in members.values())
     assert not any(m.user.has_usable_password() for m in members.values())
 
@@ -132,3 +133,17 @@ def test_the_password_comes_from_the_environment(monkeypatch):
     output = demo()
     assert User.objects.get(username="operator").check_password("s3cret-demo")
     assert "operator / s3cret-demo" in output
+
+
+def test_a_decline_in_the_demo_is_offered_to_the_spare_deckhands(
+    django_capture_on_commit_callbacks,
+):
+    from crew.models import Offer
+    from crew.services import assignment_respond
+
+    demo()
+    sam = Assignment.objects.get(member__code="CREW_002")
+    with django_capture_on_commit_callbacks(execute=True):
+        assignment_respond(assignment=sam, accepted=False, reason="Sick")
+    offered = sorted(Offer.objects.values_list("member__code", flat=True))
+    assert offered == ["CREW_003", "CREW_004"]

@@ -34,8 +34,12 @@ DOCK = {
 }
 ROSTER = (
     ("CAP_001", "Marco Reyes", "cap001@crew.example.com", [Role.CAPTAIN]),
+    ("CAP_002", "Rita Vega", "cap002@crew.example.com", [Role.CAPTAIN]),
     ("CREW_001", "Dana Cole", "crew001@crew.example.com", [Role.DECKHAND]),
     ("CREW_002", "Sam Ortiz", "crew002@crew.example.com", [Role.DECKHAND]),
+    # Deckhands off the demo charter: a decline there is offered to them.
+    ("CREW_003", "Alex Kim", "crew003@crew.example.com", [Role.DECKHAND]),
+    ("CREW_004", "Jo Park", "crew004@crew.example.com", [Role.DECKHAND]),
 )
 TEMPLATES = (
     ("Brief {guest_count} guests", "", 1),
@@ -81,10 +85,10 @@ class Command(BaseCommand):
     help = (
         "Create the demo data (safe to run again: existing rows are left as they are): an "
         "operator superuser and a dispatcher without money permissions (password from "
-        f"DEMO_PASSWORD, default {DEFAULT_PASSWORD!r}), the crew roster CAP_001, CREW_001, "
-        "CREW_002, the Sheraton Hotel Dock, checklist templates, and the write-up's Boatsetter "
-        f"charter {DAYS_AHEAD} days ahead at 09:00. Prints where to sign in, crew magic links "
-        "and the guest page."
+        f"DEMO_PASSWORD, default {DEFAULT_PASSWORD!r}), the crew roster CAP_001, CAP_002, "
+        "CREW_001 to CREW_004, the Sheraton Hotel Dock, checklist templates, and the write-up's "
+        f"Boatsetter charter {DAYS_AHEAD} days ahead at 09:00. Prints where to sign in, crew "
+        "magic links and the guest page."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
