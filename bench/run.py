@@ -800,7 +800,7 @@ def bench_burst(quick: bool, port: int) -> None:
         )
 
 
-FIGURES = ("admin", "export", "portal", "intake", "pipeline", "memory", "burst")
+FIGURES = ("admin", "export", "portal", "intake", "pipeline", "memory", "burst", "dispatch")
 
 
 def main() -> int:
@@ -851,6 +851,10 @@ def main() -> int:
                 bench_memory(options.quick)
             elif name == "burst":
                 bench_burst(options.quick, web_port)
+            elif name == "dispatch":
+                from bench.dispatch import bench_dispatch
+
+                bench_dispatch(options.quick, row=row, worker=worker, create_booking=create_booking)
         except Exception as e:
             row(f"{name}", f"not measured: {type(e).__name__}", "", None)
             NOTES.append(f"{name}: {type(e).__name__}: {e}".splitlines()[0][:300])

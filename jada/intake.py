@@ -27,6 +27,7 @@ from pydantic import ValidationError as SchemaError
 from bookings.models import Booking, Dock
 from bookings.money import settle
 from bookings.services import BookingData
+from crew.availability import availability_warnings
 from crew.models import Role
 from crew.selectors import overlap_warnings
 from crew.services import PlannedAssignment, member_codes_unknown
@@ -325,7 +326,10 @@ def _save(
             money_changed=saved.money_changed,
             crew_changed=saved.crew_changed,
             run=saved.run,
-            warnings=overlap_warnings(booking_id=saved.booking.pk),
+            warnings=[
+                *overlap_warnings(booking_id=saved.booking.pk),
+                *availability_warnings(booking_id=saved.booking.pk),
+            ],
         )
 
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from bookings.models import Booking
+from crew.availability import availability_warnings
 from crew.models import Assignment, Role
 from crew.selectors import overlap_warnings
 from guests.models import GuestPage
@@ -54,7 +55,10 @@ def booking_json(booking_id: int, *, warnings: list[str] | None = None) -> dict[
     )
     captain = next((a for a in assignments if a.role == Role.CAPTAIN), None)
     if warnings is None:
-        warnings = overlap_warnings(booking_id=booking.pk)
+        warnings = [
+            *overlap_warnings(booking_id=booking.pk),
+            *availability_warnings(booking_id=booking.pk),
+        ]
     document = {
         "id": booking.pk,
         "event_type": "booking",

@@ -83,3 +83,17 @@ def test_the_openapi_document_says_crew_id_may_be_left_out(client):
     item = schema["components"]["schemas"]["CrewAssignmentRequest"]
     assert "crew_id" not in item.get("required", [])
     assert "open slot" in item["properties"]["crew_id"]["description"]
+
+
+def test_a_member_away_that_day_is_a_warning_not_a_block(client, token, roster):
+    from datetime import date
+
+    from crew.models import Unavailability
+
+    Unavailability.objects.create(member=roster["CREW_002"], day=date(2030, 5, 30))
+    response = post(client, write_up(), token=token)
+    assert response.status_code == 201
+    warnings = response.json()["warnings"]
+    assert any(w.startswith("Sam Ortiz (CREW_002) marked Thu 30 May 2030") for w in warnings)
+    doc = client.get(f"/api/bookings/{response.json()['id']}", headers={"X-Dashboard-Token": token})
+    assert doc.json()["warnings"] == warnings
