@@ -7,8 +7,6 @@ orchestrating app through the hooks `booking_write`, `linked_fieldsets` and `cre
 
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from django.contrib import admin
@@ -18,19 +16,20 @@ from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from bookings import services, views
+from bookings import formatting, services, views
 from bookings.exports import bookings_csv
+from bookings.formatting import stamp_text, zone_name
 from bookings.forms import BookingForm, BookingMoneyForm
 from bookings.models import AuditEntry, Booking, Dock
-from bookings.selectors import month_start, next_month, operator_zone, parse_month
+from bookings.money import money_text
+from bookings.selectors import month_start, next_month, parse_month
 from bookings.services import MONEY_INPUTS, UpsertResult
 
 VIEW_MONEY = "bookings.view_financials"
 CHANGE_MONEY = "bookings.change_financials"
-ZONE_NAME = operator_zone().key
+ZONE_NAME = zone_name()
 
 
 def can_view_money(request: HttpRequest) -> bool:
@@ -40,14 +39,6 @@ def can_view_money(request: HttpRequest) -> bool:
 def can_change_money(request: HttpRequest) -> bool:
     # Changing money without seeing it makes no sense; require both.
     return request.user.has_perm(VIEW_MONEY) and request.user.has_perm(CHANGE_MONEY)
-
-
-def money(value: Decimal | None) -> str:
-    return "—" if value is None else f"{value:,.2f}"
-
-
-def local(value: datetime) -> str:
-    return f"{timezone.localtime(value, operator_zone()):%a %Y-%m-%d %H:%M}"
 
 
 def _financials(obj: Booking | None):
@@ -67,7 +58,7 @@ class MonthFilter(admin.SimpleListFilter):
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
         months = Booking.objects.datetimes(
-            "starts_at", "month", order="DESC", tzinfo=operator_zone()
+            "starts_at", "month", order="DESC", tzinfo=formatting.zone()
         )
         return [(f"{m:%Y-%m}", f"{m:%B %Y}") for m in months]
 
@@ -77,7 +68,7 @@ class MonthFilter(admin.SimpleListFilter):
         parsed = parse_month(self.value())
         if parsed is None:
             raise IncorrectLookupParameters(f"month: expected YYYY-MM, got {self.value()!r}")
-        zone = operator_zone()
+        zone = formatting.zone()
         start = month_start(*parsed, zone)
         end = month_start(*next_month(*parsed), zone)
         return queryset.filter(starts_at__gte=start, starts_at__lt=end)
@@ -147,17 +138,17 @@ class BookingAdmin(admin.ModelAdmin):
 
     @admin.display(description=f"starts ({ZONE_NAME})", ordering="starts_at")
     def starts_local(self, obj: Booking) -> str:
-        return local(obj.starts_at)
+        return stamp_text(obj.starts_at)
 
     @admin.display(description="gross", ordering="financials__gross_revenue")
     def gross(self, obj: Booking) -> str:
         financials = _financials(obj)
-        return money(financials.gross_revenue if financials else None)
+        return money_text(financials.gross_revenue if financials else None)
 
     @admin.display(description="net", ordering="financials__net_revenue")
     def net(self, obj: Booking) -> str:
         financials = _financials(obj)
-        return money(financials.net_revenue if financials else None)
+        return money_text(financials.net_revenue if financials else None)
 
     # --- change and add forms --------------------------------------------------------------
 
@@ -274,16 +265,16 @@ class BookingAdmin(admin.ModelAdmin):
         financials = _financials(obj)
         if financials is None:
             return "—"
-        value = money(getattr(financials, name))
+        value = money_text(getattr(financials, name))
         return value if name == "fee_percent" else f"{value} {financials.currency}"
 
     @admin.display(description=f"created ({ZONE_NAME})")
     def created_local(self, obj: Booking) -> str:
-        return local(obj.created_at)
+        return stamp_text(obj.created_at)
 
     @admin.display(description=f"updated ({ZONE_NAME})")
     def updated_local(self, obj: Booking) -> str:
-        return local(obj.updated_at)
+        return stamp_text(obj.updated_at)
 
     @admin.display(description="audit entries")
     def audit_log(self, obj: Booking) -> str:
@@ -296,7 +287,7 @@ class BookingAdmin(admin.ModelAdmin):
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             (
                 (
-                    local(e.at),
+                    stamp_text(e.at),
                     e.who,
                     e.via,
                     e.action,
@@ -371,7 +362,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     @admin.display(description=f"at ({ZONE_NAME})", ordering="at")
     def at_local(self, entry: AuditEntry) -> str:
-        return local(entry.at)
+        return stamp_text(entry.at)
 
     @admin.display(description="who")
     def who(self, entry: AuditEntry) -> str:

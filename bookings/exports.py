@@ -7,10 +7,9 @@ import csv
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import QuerySet
 from django.http import HttpResponse
-from django.utils import timezone
 
+from bookings import formatting
 from bookings.models import Booking, Financials
-from bookings.selectors import operator_zone
 from bookings.services import MONEY_INPUTS
 
 MONEY_COLUMNS = (*MONEY_INPUTS, "fee", "net_revenue", "currency")
@@ -41,13 +40,12 @@ def _financials(booking: Booking) -> Financials | None:
 
 def bookings_csv(queryset: QuerySet, *, with_money: bool) -> HttpResponse:
     """One row per booking, earliest first; the money columns only `with_money`."""
-    zone = operator_zone()
     header = [
         "id",
         "source",
         "external_ref",
         "status",
-        f"starts_at ({zone.key})",
+        f"starts_at ({formatting.zone_name()})",
         "duration_minutes",
         "dock",
         "guest_name",
@@ -69,7 +67,7 @@ def bookings_csv(queryset: QuerySet, *, with_money: bool) -> HttpResponse:
             booking.source,
             booking.external_ref,
             booking.status,
-            timezone.localtime(booking.starts_at, zone).isoformat(),
+            formatting.local(booking.starts_at).isoformat(),
             booking.duration_minutes,
             booking.dock.name,
             booking.guest_name,

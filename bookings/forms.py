@@ -7,10 +7,10 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from bookings.formatting import zone_name
 from bookings.models import Booking, Financials
 from bookings.services import (
     MONEY_INPUTS,
@@ -49,7 +49,7 @@ class BookingForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if "starts_at" in self.fields:
             # Django's current zone is the operator's (settings.TIME_ZONE); say so on the form.
-            self.fields["starts_at"].label = f"Starts ({settings.TIME_ZONE_NAME})"
+            self.fields["starts_at"].label = f"Starts ({zone_name()})"
 
     def _value(self, name: str) -> Any:
         # Fields shown read-only (source and reference once saved) are not in cleaned_data.

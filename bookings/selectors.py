@@ -8,7 +8,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncMonth
 
@@ -99,11 +98,6 @@ def bookings_operational(booking_ids: Iterable[int]) -> dict[int, OperationalBoo
 
 
 # --- Operator reads (admin changelist, calendar, revenue). Never handed to crew or guests. ---
-
-
-def operator_zone() -> ZoneInfo:
-    """The zone the operator reads times in (settings.TIME_ZONE_NAME)."""
-    return ZoneInfo(settings.TIME_ZONE_NAME)
 
 
 def parse_month(value: str | None) -> tuple[int, int] | None:

@@ -13,13 +13,13 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from bookings import formatting
 from bookings.models import Booking
 from bookings.selectors import (
     bookings_starting_between,
     local_midnight,
     month_start,
     next_month,
-    operator_zone,
     parse_month,
     previous_month,
     revenue_by_month,
@@ -63,8 +63,8 @@ def booking_calendar(request: HttpRequest, *, model_admin: BookingAdmin) -> Http
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
     with_money = request.user.has_perm(VIEW_MONEY)
-    zone = operator_zone()
-    today = timezone.localdate(timezone.now(), zone)
+    zone = formatting.zone()
+    today = timezone.localdate()
     year, month = parse_month(request.GET.get("month")) or (today.year, today.month)
 
     weeks_of_days = calendar.Calendar(firstweekday=calendar.MONDAY).monthdatescalendar(year, month)
@@ -84,7 +84,7 @@ def booking_calendar(request: HttpRequest, *, model_admin: BookingAdmin) -> Http
     }
     month_gross = month_net = Decimal("0.00")
     for booking in bookings:
-        starts = timezone.localtime(booking.starts_at, zone)
+        starts = formatting.local(booking.starts_at)
         # Without the permission Financials were never loaded; cancelled charters earn nothing.
         financials = getattr(booking, "financials", None) if with_money else None
         counted = financials is not None and not booking.is_cancelled
@@ -112,7 +112,7 @@ def booking_calendar(request: HttpRequest, *, model_admin: BookingAdmin) -> Http
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.opts,
         "title": f"Charters in {month_start(year, month, zone):%B %Y}",
-        "zone": zone.key,
+        "zone": formatting.zone_name(),
         "weekdays": [calendar.day_abbr[(calendar.MONDAY + i) % 7] for i in range(7)],
         "weeks": [[days[day] for day in week] for week in weeks_of_days],
         "month_label": f"{month_start(year, month, zone):%B %Y}",
@@ -135,8 +135,8 @@ def booking_revenue(request: HttpRequest, *, model_admin: ModelAdmin) -> HttpRes
     """Gross, fees and net by source and by month of one year; money holders only."""
     if not (model_admin.has_view_permission(request) and request.user.has_perm(VIEW_MONEY)):
         raise PermissionDenied
-    zone = operator_zone()
-    today = timezone.localdate(timezone.now(), zone)
+    zone = formatting.zone()
+    today = timezone.localdate()
     try:
         year = int(request.GET.get("year", today.year))
     except ValueError:
@@ -148,7 +148,7 @@ def booking_revenue(request: HttpRequest, *, model_admin: ModelAdmin) -> HttpRes
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.opts,
         "title": f"Revenue {year}",
-        "zone": zone.key,
+        "zone": formatting.zone_name(),
         "year": year,
         "prev_year": year - 1,
         "next_year": year + 1,

@@ -10,11 +10,11 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from bookings.formatting import when_text, zone_name
 from crew import dispatch, selectors, services
 from crew.availability import event_availability_warnings
 from crew.dispatch_admin import CrewEventForm, DispatchAdminMixin
 from crew.fill import Fill, fill_annotations
-from crew.formatting import when_text
 from crew.models import (
     Assignment,
     AssignmentState,
@@ -119,7 +119,7 @@ class AssignmentForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["call_at"].help_text = f"In {settings.TIME_ZONE_NAME}."
+        self.fields["call_at"].help_text = f"In {zone_name()}."
         if self.instance.pk:
             # Another member is another assignment: remove this row and add one instead.
             member = self.fields["member"]

@@ -6,8 +6,8 @@ from datetime import date
 
 from django.db import IntegrityError, transaction
 
+from bookings.formatting import local
 from crew.dispatch import shift_days
-from crew.formatting import local
 from crew.models import Assignment, CrewEvent, CrewMember, Unavailability
 
 

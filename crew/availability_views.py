@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from bookings.formatting import zone, zone_name
 from crew import availability
-from crew.formatting import zone
 from crew.views import _page, crew_required
 
 
@@ -48,7 +47,7 @@ def days(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "days": availability.days_for(member, today=today),
-        "zone_name": settings.TIME_ZONE_NAME,
+        "zone_name": zone_name(),
     }
     return _page(request, "crew/availability.html", context, status=status)
 

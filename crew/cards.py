@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.urls import reverse
 
-from crew import formatting
+from bookings import formatting
 from crew.models import (
     Assignment,
     AssignmentState,

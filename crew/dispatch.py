@@ -17,8 +17,8 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from bookings.formatting import local
 from crew import once
-from crew.formatting import local
 from crew.models import (
     Assignment,
     AssignmentState,

@@ -6,9 +6,9 @@ from django import forms
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 
+from bookings.formatting import when_text
 from crew import dispatch
 from crew.availability import event_availability_warnings
-from crew.formatting import when_text
 from crew.models import CrewEvent, Role
 
 

@@ -14,7 +14,7 @@ from django.core.mail.utils import DNS_NAME
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from crew.formatting import minutes_text, when_text
+from bookings.formatting import minutes_text, when_text, zone_name
 from crew.ics import invitation_ics
 from crew.links import crew_answer_url, crew_login_url, valid_until_for
 from crew.models import Assignment, AssignmentState, CrewMember, Role
@@ -103,7 +103,7 @@ def assignment_context(
         "call_when": when_text(assignment.call_at),
         "shift_length": minutes_text(assignment.shift_minutes),
         "shift_ends": when_text(assignment.shift_ends_at),
-        "zone_name": settings.TIME_ZONE_NAME,
+        "zone_name": zone_name(),
         "captain": captain,
         "captain_phone": captain_phone,
         "office_phone": settings.OFFICE_PHONE,
@@ -157,7 +157,7 @@ def link_message(member: CrewMember, *, now: datetime) -> EmailMultiAlternatives
         "first_name": member.first_name,
         "link": crew_login_url(member, next_path=reverse("crew-portal"), now=now),
         "operator_name": settings.OPERATOR_NAME,
-        "zone_name": settings.TIME_ZONE_NAME,
+        "zone_name": zone_name(),
         "office_phone": settings.OFFICE_PHONE,
     }
     subject, text, html = _render(LINK, context)

@@ -25,6 +25,8 @@ from django.template.loader import get_template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from bookings.formatting import zone_name
+
 logger = logging.getLogger(__name__)
 
 # Escaping turns every "<" of the data into "&lt;", so the data can never produce this marker.
@@ -48,9 +50,7 @@ def _code_digest() -> bytes:
 
 
 def _key(source_digest: bytes, here: str, value: object) -> str:
-    material = pickle.dumps(
-        (_code_digest(), source_digest, settings.TIME_ZONE_NAME, here, value), protocol=5
-    )
+    material = pickle.dumps((_code_digest(), source_digest, zone_name(), here, value), protocol=5)
     return "crew-fragment:" + hashlib.blake2b(material, digest_size=16).hexdigest()
 
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from crew.formatting import minutes_text, when_text
+from bookings.formatting import minutes_text, when_text
 from crew.models import Assignment, AssignmentState
 
 PRODID = "-//JADA//Crew calendar//EN"

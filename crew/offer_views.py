@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from bookings.formatting import zone_name
 from crew import offers
 
 NOINDEX = "noindex, nofollow"
@@ -34,7 +34,7 @@ def offer(request: HttpRequest, token: str) -> HttpResponse:
         response["Referrer-Policy"] = "no-referrer"
         return response
     now = timezone.now()
-    context = {**offers.offer_facts(found), "zone_name": settings.TIME_ZONE_NAME}
+    context = {**offers.offer_facts(found), "zone_name": zone_name()}
     if request.method == "GET":
         state = offers.offer_state(found, now=now)
         return _page(request, {**context, "outcome": state})

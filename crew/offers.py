@@ -14,8 +14,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from bookings.formatting import minutes_text, when_text, zone_name
 from crew import dispatch
-from crew.formatting import minutes_text, when_text
 from crew.links import crew_login_url, valid_until_for
 from crew.models import Assignment, AssignmentState, Offer, Slot
 
@@ -59,7 +59,7 @@ def offer_facts(offer: Offer) -> dict:
         "call_when": when_text(slot.call_at),
         "shift_length": minutes_text(slot.shift_minutes),
         "shift_ends": when_text(slot.shift_ends_at),
-        "zone_name": settings.TIME_ZONE_NAME,
+        "zone_name": zone_name(),
         "operator_name": settings.OPERATOR_NAME,
         "office_phone": settings.OFFICE_PHONE,
     }

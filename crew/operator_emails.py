@@ -15,8 +15,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from bookings.formatting import minutes_text, when_text, zone_name
 from crew import dispatch, once
-from crew.formatting import minutes_text, when_text
 from crew.models import CrewEvent, Slot, SlotOrigin
 
 logger = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ def charter_context(event: CrewEvent) -> dict:
         "charter_when": when_text(event.starts_at),
         "charter_length": minutes_text(event.duration_minutes),
         "admin_url": event_admin_url(event),
-        "zone_name": settings.TIME_ZONE_NAME,
+        "zone_name": zone_name(),
         "operator_name": settings.OPERATOR_NAME,
     }
 

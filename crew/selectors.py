@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import hmac
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import Count, Q
 
+from bookings import formatting
 from crew.models import (
     Assignment,
     ChecklistItem,
@@ -18,20 +16,9 @@ from crew.models import (
 )
 
 
-def operator_zone() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE_NAME)
-
-
 def event_id_for_booking(booking_id: int) -> int | None:
     """The crew event id of a booking, or None when it has none yet."""
     return CrewEvent.objects.filter(booking_id=booking_id).values_list("pk", flat=True).first()
-
-
-def _span(start: datetime, end: datetime, zone: ZoneInfo) -> str:
-    start, end = start.astimezone(zone), end.astimezone(zone)
-    if start.date() == end.date():
-        return f"{start:%a %d %b %Y %H:%M} to {end:%H:%M}"
-    return f"{start:%a %d %b %Y %H:%M} to {end:%a %d %b %H:%M}"
 
 
 # Overlaps listed per event; past this, one line says how many more (a roster pasted twice
@@ -67,7 +54,6 @@ def event_overlap_warnings(event: CrewEvent) -> list[str]:
             "member_id", "call_at", "ends_at", "event__title"
         )[: OVERLAP_LIST_LIMIT + 1]
     )
-    zone = operator_zone()
     warnings = []
     for assignment in mine:
         for member_id, call_at, ends_at, title in rows:
@@ -76,8 +62,9 @@ def event_overlap_warnings(event: CrewEvent) -> list[str]:
             if call_at < assignment.ends_at and assignment.call_at < ends_at:
                 warnings.append(
                     f"{assignment.member.name} ({assignment.member.code}): shift "
-                    f"{_span(assignment.call_at, assignment.ends_at, zone)} overlaps "
-                    f"{title} (shift {_span(call_at, ends_at, zone)}), times in {zone.key}"
+                    f"{formatting.span_text(assignment.call_at, assignment.ends_at)} overlaps "
+                    f"{title} (shift {formatting.span_text(call_at, ends_at)}), "
+                    f"times in {formatting.zone_name()}"
                 )
     if len(rows) > OVERLAP_LIST_LIMIT:
         del warnings[OVERLAP_LIST_LIMIT:]

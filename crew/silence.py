@@ -9,8 +9,8 @@ from django.conf import settings
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from bookings.formatting import local, when_text
 from crew import once, operator_emails
-from crew.formatting import local, when_text
 from crew.models import (
     AlertCondition,
     Assignment,

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from bookings.formatting import zone_name
 from crew import cards, selectors, services
 from crew.forms import LinkRequestForm, LoginConfirmForm, RespondForm, TickForm
 from crew.fragments import render_cached
@@ -81,7 +82,7 @@ def portal(request: HttpRequest) -> HttpResponse:
         "past": render_cached(
             request, PAST, [data.past] if data.past else [], name="past", here=here
         ),
-        "zone_name": settings.TIME_ZONE_NAME,
+        "zone_name": zone_name(),
         **feed_urls(data.feed_token),
     }
     return _page(request, "crew/portal.html", context)
@@ -103,7 +104,7 @@ def assignment(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "a": found,
         "cards": render_cached(request, CARD, [found], name="a", here=request.path),
-        "zone_name": settings.TIME_ZONE_NAME,
+        "zone_name": zone_name(),
     }
     return _page(request, "crew/assignment.html", context)
 
@@ -182,10 +183,10 @@ def answer(request: HttpRequest, pk: int) -> HttpResponse:
         )
     if found.removed_at is not None:
         # Taken off the charter: nothing to answer, and what it became is no longer theirs.
-        withdrawn = {"withdrawn": True, "day": found.call_at, "zone_name": settings.TIME_ZONE_NAME}
+        withdrawn = {"withdrawn": True, "day": found.call_at, "zone_name": zone_name()}
         status = 200 if request.method == "GET" else 409
         return _page(request, "crew/answer.html", withdrawn, status=status)
-    context = {"a": found, "t": token, "u": until, "zone_name": settings.TIME_ZONE_NAME}
+    context = {"a": found, "t": token, "u": until, "zone_name": zone_name()}
     if request.method == "GET":
         return _page(request, "crew/answer.html", context)
     form = RespondForm(request.POST)

@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from email.utils import formataddr, parseaddr
 from typing import Any
 from urllib.parse import quote, quote_plus, urlsplit
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -19,6 +18,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress, vText
 
+from bookings.formatting import local, zone_name
 from bookings.selectors import OperationalBooking
 from guests.models import GuestPage
 
@@ -118,10 +118,7 @@ def _map_url(facts: GuestFacts) -> str:
 
 def guest_context(page: GuestPage, facts: GuestFacts) -> dict[str, Any]:
     """Labels shared by the page and the guest emails, in the operator's zone, named."""
-    zone_name = settings.TIME_ZONE_NAME
-    zone = ZoneInfo(zone_name)
-    start = facts.starts_at.astimezone(zone)
-    end = facts.ends_at.astimezone(zone)
+    start, end = local(facts.starts_at), local(facts.ends_at)
     same_day = start.date() == end.date()
     return {
         "brand": settings.GUEST_BRAND_NAME,
@@ -132,7 +129,7 @@ def guest_context(page: GuestPage, facts: GuestFacts) -> dict[str, Any]:
         "start_label": f"{_clock(start)} {start.tzname()}",
         "end_label": f"{_clock(end)} {end.tzname()}"
         + ("" if same_day else f" on {end:%A, %B} {end.day}"),
-        "zone_name": zone_name,
+        "zone_name": zone_name(),
         "duration_label": _duration_label(facts.duration_minutes),
         "map_url": _map_url(facts),
         "contact_phone": settings.GUEST_CONTACT_PHONE,

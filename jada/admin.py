@@ -10,7 +10,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from bookings.admin import ZONE_NAME, BookingAdmin, DockAdmin, local
+from bookings.admin import ZONE_NAME, BookingAdmin, DockAdmin
+from bookings.formatting import stamp_text
 from bookings.models import Booking, Dock
 from bookings.services import UpsertResult
 from crew.admin import CrewEventAdmin
@@ -234,7 +235,7 @@ class PipelineBookingAdmin(BookingAdmin):
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             (
                 (
-                    local(run.created_at),
+                    stamp_text(run.created_at),
                     run.reason,
                     run.state,
                     format_html_join(

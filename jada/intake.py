@@ -15,15 +15,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from pydantic import TypeAdapter
 from pydantic import ValidationError as SchemaError
 
+from bookings import formatting
 from bookings.models import Booking, Dock
 from bookings.money import settle
 from bookings.services import BookingData
@@ -127,10 +126,6 @@ def load_json(raw: bytes | str) -> Any:
         raise IntakeRejected({"body": [f"Malformed JSON: {message}."]}) from e
 
 
-def operator_zone() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE_NAME)
-
-
 def _add(errors: Errors, key: str, message: str) -> None:
     errors.setdefault(key, []).append(message)
 
@@ -153,7 +148,7 @@ def _starts_at(payload: Mapping, clean: Mapping, errors: Errors) -> datetime | N
     day, clock = clean.get("charter_date"), clean.get("start_time")
     if day is None or clock is None:
         return None
-    zone = operator_zone()
+    zone = formatting.zone()
     naive = datetime.combine(day, clock)
     moment = naive.replace(tzinfo=zone)
     if moment.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:

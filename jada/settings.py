@@ -105,9 +105,9 @@ SITE_URL = _read("SITE_URL", _url, "http://127.0.0.1:8000")
 GUEST_SITE_URL = _read("GUEST_SITE_URL", _url, SITE_URL)
 CSRF_TRUSTED_ORIGINS = [SITE_URL]
 
-TIME_ZONE_NAME = _read("TIME_ZONE", _zone, "America/Los_Angeles")
-# Django stores UTC; TIME_ZONE is the operator's zone used for display and form input.
-TIME_ZONE = TIME_ZONE_NAME
+# Django stores UTC; TIME_ZONE is the operator's zone used for display and form input
+# (bookings.formatting reads it as Django's current time zone).
+TIME_ZONE = _read("TIME_ZONE", _zone, "America/Los_Angeles")
 USE_TZ = True
 USE_I18N = True
 LANGUAGE_CODE = "en-us"

@@ -13,7 +13,6 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -25,9 +24,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from bookings.formatting import local, minutes_text, utc_text, when_text, zone_name
 from bookings.models import Booking, Financials
+from bookings.money import money_json, money_text
 from crew.emails import message_id
-from crew.formatting import local, minutes_text, when_text
 from crew.models import Assignment, CrewEvent, Role
 from guests.models import GuestPage
 from jada.lib.redact import urls_redacted
@@ -76,10 +76,6 @@ class StageLine:
     next_attempt: str
 
 
-def _money(value: Decimal, currency: str) -> str:
-    return f"{value:,.2f} {currency}"
-
-
 def _money_lines(financials: Financials | None) -> list[MoneyLine]:
     if financials is None:
         return []
@@ -91,7 +87,7 @@ def _money_lines(financials: Financials | None) -> list[MoneyLine]:
         (f"Fee ({Decimal(financials.fee_percent).normalize():f} %)", "fee", financials.fee),
         ("Net revenue", "net_revenue", financials.net_revenue),
     ]
-    return [MoneyLine(label, key, value, _money(value, currency)) for label, key, value in rows]
+    return [MoneyLine(label, key, value, money_text(value, currency)) for label, key, value in rows]
 
 
 def _crew_lines(booking_id: int) -> list[CrewLine]:
@@ -137,10 +133,6 @@ def _stage_lines(run: PipelineRun) -> list[StageLine]:
     ]
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
-
-
 def summary_context(run: PipelineRun) -> dict[str, Any]:
     """Everything the email and the webhook say about the run."""
     booking = Booking.objects.select_related("dock").get(pk=run.booking_id)
@@ -165,7 +157,7 @@ def summary_context(run: PipelineRun) -> dict[str, Any]:
         "charter_when": when_text(booking.starts_at),
         "charter_local": local(booking.starts_at),
         "charter_length": minutes_text(booking.duration_minutes),
-        "zone_name": settings.TIME_ZONE_NAME,
+        "zone_name": zone_name(),
         "dock": booking.dock.name,
         "changed": ", ".join(run.changed) or "",
         "money": _money_lines(financials),
@@ -211,7 +203,7 @@ def summary_payload(context: dict[str, Any]) -> dict[str, Any]:
             "id": run.pk,
             "reason": run.reason,
             "changed": list(run.changed),
-            "created_at": _iso(run.created_at),
+            "created_at": utc_text(run.created_at),
         },
         "booking": {
             "id": booking.pk,
@@ -220,7 +212,7 @@ def summary_payload(context: dict[str, Any]) -> dict[str, Any]:
             "status": booking.status,
             "guest_name": booking.guest_name,
             "guest_count": booking.guest_count,
-            "starts_at": _iso(booking.starts_at),
+            "starts_at": utc_text(booking.starts_at),
             "starts_at_local": context["charter_local"].isoformat(),
             "time_zone": context["zone_name"],
             "duration_minutes": booking.duration_minutes,
@@ -230,7 +222,7 @@ def summary_payload(context: dict[str, Any]) -> dict[str, Any]:
         },
         "money": {
             "currency": context["currency"],
-            **{line.key: str(line.value) for line in context["money"]},
+            **{line.key: money_json(line.value) for line in context["money"]},
         },
         "crew": [
             {"id": c.code, "name": c.name, "role": c.role, "state": c.state, "reason": c.reason}

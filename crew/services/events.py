@@ -8,9 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -171,8 +169,7 @@ def _follow_move(event: CrewEvent, *, old_start: datetime) -> None:
     may not be free now, and the dock work is still to do, so they start over.
     """
     delta = event.starts_at - old_start
-    zone = ZoneInfo(settings.TIME_ZONE_NAME)
-    new_day = timezone.localdate(event.starts_at, zone) != timezone.localdate(old_start, zone)
+    new_day = timezone.localdate(event.starts_at) != timezone.localdate(old_start)
     for assignment in event.assignments.filter(removed_at__isnull=True):
         assignment.call_at += delta
         # A new day deserves its own day-before reminder.

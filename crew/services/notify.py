@@ -9,8 +9,8 @@ from datetime import datetime
 from django.core.mail import EmailMessage
 from django.utils import timezone
 
+from bookings.formatting import minutes_text, when_text
 from crew import emails
-from crew.formatting import minutes_text, when_text
 from crew.models import Assignment, Role
 from crew.services.sending import assignment_send_once
 

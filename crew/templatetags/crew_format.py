@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from crew import formatting
+from bookings import formatting
 
 register = template.Library()
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from bookings import formatting
 from bookings.models import Booking
 from crew.availability import availability_warnings
 from crew.models import Assignment, Role
@@ -16,7 +17,6 @@ from crew.selectors import overlap_warnings
 from guests.models import GuestPage
 from jada import pipeline
 from jada.api.schemas import Booking as BookingDocument
-from jada.intake import operator_zone
 
 HOURS_PLACES = Decimal("0.0001")
 # Response name → Financials field (the write-up's calendar names on the left).
@@ -45,8 +45,7 @@ def booking_json(booking_id: int, *, warnings: list[str] | None = None) -> dict[
     booking = Booking.objects.select_related("dock", "financials").get(pk=booking_id)
     # Every intake creates Financials with the booking; None only guards a hand-made row.
     financials = getattr(booking, "financials", None)
-    zone = operator_zone()
-    local = booking.starts_at.astimezone(zone)
+    local = formatting.local(booking.starts_at)
     page = GuestPage.objects.filter(booking_id=booking.pk).first()
     assignments = list(
         Assignment.objects.filter(event__booking_id=booking.pk, removed_at__isnull=True)
@@ -67,7 +66,7 @@ def booking_json(booking_id: int, *, warnings: list[str] | None = None) -> dict[
         "status": booking.status,
         "starts_at": utc(booking.starts_at),
         "starts_at_local": local,
-        "time_zone": zone.key,
+        "time_zone": formatting.zone_name(),
         "charter_date": local.date(),
         "start_time": f"{local:%H:%M}",
         "duration_hours": hours(booking.duration_minutes),

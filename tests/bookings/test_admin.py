@@ -14,8 +14,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from bookings.formatting import zone as operator_zone
 from bookings.models import DIRECTIONS_MAX_LENGTH, AuditEntry, Booking, Dock, Financials, Status
-from bookings.selectors import operator_zone
 from crew.models import Assignment, CrewEvent, CrewMember
 from jada import pipeline
 from jada.models import PipelineRun, Stage, StageRun, StageState

@@ -125,7 +125,7 @@ def test_a_missing_or_malformed_month_shows_the_current_one(client, bob, db, mon
     page = calendar(client, bob, month)
     from django.utils import timezone
 
-    from bookings.selectors import operator_zone
+    from bookings.formatting import zone as operator_zone
 
     today = timezone.localdate(timezone.now(), operator_zone())
     assert f"Charters in {today:%B %Y}" in page

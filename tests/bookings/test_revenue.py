@@ -8,8 +8,9 @@ from decimal import Decimal
 
 from django.urls import reverse
 
+from bookings.formatting import zone as operator_zone
 from bookings.models import Status
-from bookings.selectors import operator_zone, revenue_by_month, revenue_by_source
+from bookings.selectors import revenue_by_month, revenue_by_source
 from tests.bookings.test_admin import canary_booking
 
 URL = reverse("admin:bookings_booking_revenue")

@@ -12,12 +12,13 @@ from django.core.management.base import BaseCommand
 from django.urls import reverse
 from django.utils import timezone
 
+from bookings import formatting
 from bookings.models import Booking, Dock
 from crew.links import crew_login_url
 from crew.models import ChecklistTemplate, CrewMember, Role
 from crew.services import crew_member_create
 from guests.models import GuestPage
-from jada.intake import booking_intake, operator_zone
+from jada.intake import booking_intake
 
 DEFAULT_PASSWORD = "jada-demo"  # noqa: S105 (a local demo; DEMO_PASSWORD overrides it)
 MONEY_PERMISSIONS = ("view_financials", "change_financials", "add_financials", "delete_financials")
@@ -135,7 +136,7 @@ class Command(BaseCommand):
         if booking is not None:
             # Left alone: moving it each day would re-notify the crew on every run.
             return booking
-        today = timezone.now().astimezone(operator_zone()).date()
+        today = timezone.localdate()
         day = datetime.combine(today + timedelta(days=DAYS_AHEAD), time(9, 0))
         return booking_intake(payload=charter_payload(day), by=operator, via="demo").booking
 
@@ -143,8 +144,7 @@ class Command(BaseCommand):
         self, operator: tuple[User, str], dispatcher: tuple[User, str], booking: Booking
     ) -> None:
         write = self.stdout.write
-        zone = operator_zone()
-        local = booking.starts_at.astimezone(zone)
+        local = formatting.local(booking.starts_at)
         write("JADA demo data is ready.")
         write("")
         write(f"Sign in to the admin: {settings.SITE_URL}/admin/")
@@ -153,7 +153,7 @@ class Command(BaseCommand):
         write("")
         write(
             f"Demo charter: Boatsetter {booking.external_ref} (booking {booking.pk}) on "
-            f"{local:%a %d %b %Y %H:%M} {local.tzname()} ({zone.key})"
+            f"{local:%a %d %b %Y %H:%M} {local.tzname()} ({formatting.zone_name()})"
         )
         admin_booking = reverse("admin:bookings_booking_change", args=[booking.pk])
         write(f"  in the admin: {settings.SITE_URL}{admin_booking}")
