@@ -14,10 +14,13 @@ $(STAMP): requirements.txt
 
 install: $(STAMP)
 
+# The embedded demo is a development server: DEBUG on (the settings default it to off).
+RUN_ENV := DEBUG=1
+
 run: install
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py demo
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
+	$(RUN_ENV) $(BIN)/python manage.py demo
+	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 # axe-core for the browser tests' accessibility checks (tests only; `make run` never needs npm).
 NODE_STAMP := node_modules/.installed

@@ -4,110 +4,35 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from jada import env
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("JADA_VAR_DIR", BASE_DIR / "var"))
 
-env = environ.Env()
+VAR_DIR = env.read("JADA_VAR_DIR", Path, BASE_DIR / "var")
 
-
-def _read(name: str, cast, default):
-    """Read one variable; a malformed value names the variable instead of a bare ValueError."""
-    file_name = os.environ.get(f"{name}_FILE")
-    if file_name and name not in os.environ:
-        # Secrets may come from files (Docker/systemd credentials) rather than the environment.
-        try:
-            os.environ[name] = Path(file_name).read_text().strip()
-        except OSError as e:
-            raise ImproperlyConfigured(f"{name}_FILE: cannot read {file_name}: {e}") from e
-    if name not in os.environ:
-        return default
-    raw = os.environ[name]
-    try:
-        return cast(raw)
-    except (ValueError, TypeError, KeyError, ImproperlyConfigured) as e:
-        # django-environ raises ImproperlyConfigured itself, without the variable's name.
-        raise ImproperlyConfigured(f"{name}: malformed value {raw!r} ({e})") from e
-
-
-def _bool(raw: str) -> bool:
-    value = raw.strip().lower()
-    if value in {"1", "true", "yes", "on"}:
-        return True
-    if value in {"0", "false", "no", "off", ""}:
-        return False
-    raise ValueError("expected one of 1/0, true/false, yes/no, on/off")
-
-
-def _list(raw: str) -> list[str]:
-    return [item.strip() for item in raw.split(",") if item.strip()]
-
-
-def _url(raw: str) -> str:
-    raw = raw.strip().rstrip("/")
-    parts = urlsplit(raw)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("expected an absolute http(s) URL with a host")
-    return raw
-
-
-def _zone(raw: str) -> str:
-    try:
-        ZoneInfo(raw)
-    except (ZoneInfoNotFoundError, ValueError) as e:
-        raise ValueError("unknown time zone") from e
-    return raw
-
-
-def _db(raw: str) -> dict:
-    if "://" not in raw or raw.split("://", 1)[0] not in environ.Env.DB_SCHEMES:
-        raise ValueError("expected a URL such as postgres://user@host:5432/name")
-    return env.db_url_config(raw)
-
-
-def _redis_url(raw: str) -> str:
-    if urlsplit(raw).scheme not in ("redis", "rediss", "unix"):
-        raise ValueError("expected a URL such as redis://127.0.0.1:6379/1")
-    return raw
-
-
-def _log_level(raw: str) -> str:
-    level = raw.strip().upper()
-    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
-        raise ValueError("expected DEBUG, INFO, WARNING, ERROR or CRITICAL")
-    return level
-
-
-def _email(raw: str) -> dict:
-    if "://" not in raw:
-        raise ValueError("expected a URL such as smtp+tls://user:pass@host:587")
-    return env.email_url_config(raw)
-
-
-DEBUG = _read("DEBUG", _bool, True)
-SECRET_KEY = _read("SECRET_KEY", str, "")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY: must be set when DEBUG=0")
-    # Development only: a fixed key keeps local magic links valid across restarts.
-    SECRET_KEY = "insecure-development-key-do-not-use-in-production"  # noqa: S105
-elif not DEBUG and SECRET_KEY.startswith(("change-me", "insecure-")):
+# Off unless asked for (`make run` asks): a forgotten variable must not serve debug pages.
+DEBUG = env.read("DEBUG", env.boolean, False)
+# Development only: a fixed key keeps local magic links valid across restarts. It is public,
+# so without DEBUG there is no default and the app refuses to start.
+DEVELOPMENT_SECRET_KEY = "insecure-development-key-do-not-use-in-production"  # noqa: S105
+SECRET_KEY = env.read("SECRET_KEY", str, DEVELOPMENT_SECRET_KEY if DEBUG else "")
+if not DEBUG and not SECRET_KEY:
+    raise ImproperlyConfigured("SECRET_KEY: required when DEBUG is off (or SECRET_KEY_FILE)")
+if not DEBUG and SECRET_KEY.startswith(("change-me", "insecure-")):
     # The README's placeholder and the development key are public: never sign links with them.
     raise ImproperlyConfigured("SECRET_KEY: replace the placeholder with a random secret")
 
-ALLOWED_HOSTS = _read("ALLOWED_HOSTS", _list, ["127.0.0.1", "localhost", "testserver"])
-SITE_URL = _read("SITE_URL", _url, "http://127.0.0.1:8000")
-GUEST_SITE_URL = _read("GUEST_SITE_URL", _url, SITE_URL)
+ALLOWED_HOSTS = env.read("ALLOWED_HOSTS", env.words, ["127.0.0.1", "localhost", "testserver"])
+SITE_URL = env.read("SITE_URL", env.http_url, "http://127.0.0.1:8000")
+GUEST_SITE_URL = env.read("GUEST_SITE_URL", env.http_url, SITE_URL)
 CSRF_TRUSTED_ORIGINS = [SITE_URL]
 
 # Django stores UTC; TIME_ZONE is the operator's zone used for display and form input
 # (bookings.formatting reads it as Django's current time zone).
-TIME_ZONE = _read("TIME_ZONE", _zone, "America/Los_Angeles")
+TIME_ZONE = env.read("TIME_ZONE", env.zone, "America/Los_Angeles")
 USE_TZ = True
 USE_I18N = True
 LANGUAGE_CODE = "en-us"
@@ -162,9 +87,9 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": _read(
+    "default": env.read(
         "DATABASE_URL",
-        _db,
+        env.database_url,
         {"ENGINE": "django.db.backends.sqlite3", "NAME": VAR_DIR / "db.sqlite3"},
     )
 }
@@ -179,7 +104,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # A cache shared by every process (Redis, CACHE_URL): sessions are read from it and written
 # through to the database, so a logout or a changed password ends them in every process; the crew
 # portal keeps its rendered cards there. Without one: local memory, sessions in the database only.
-CACHE_URL = _read("CACHE_URL", _redis_url, "")
+CACHE_URL = env.read("CACHE_URL", env.redis_url, "")
 if CACHE_URL:
     CACHES = {
         "default": {
@@ -194,12 +119,14 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 
 # Guest pages: S3 (django-storages) when a bucket is named, the local file system otherwise.
-GUEST_PAGES_BUCKET = _read("GUEST_PAGES_BUCKET", str, "")
-AWS_S3_ENDPOINT_URL = _read("AWS_S3_ENDPOINT_URL", _url, None)
-AWS_S3_REGION_NAME = _read("AWS_S3_REGION_NAME", str, "us-east-1")
-CLOUDFRONT_DISTRIBUTION_ID = _read("CLOUDFRONT_DISTRIBUTION_ID", str, "")
+GUEST_PAGES_BUCKET = env.read("GUEST_PAGES_BUCKET", str, "")
+AWS_S3_ENDPOINT_URL = env.read("AWS_S3_ENDPOINT_URL", env.http_url, None)
+AWS_S3_REGION_NAME = env.read("AWS_S3_REGION_NAME", str, "us-east-1")
+CLOUDFRONT_DISTRIBUTION_ID = env.read("CLOUDFRONT_DISTRIBUTION_ID", str, "")
 # A local S3-compatible server (moto) usually serves CloudFront's API too.
-AWS_CLOUDFRONT_ENDPOINT_URL = _read("AWS_CLOUDFRONT_ENDPOINT_URL", _url, AWS_S3_ENDPOINT_URL)
+AWS_CLOUDFRONT_ENDPOINT_URL = env.read(
+    "AWS_CLOUDFRONT_ENDPOINT_URL", env.http_url, AWS_S3_ENDPOINT_URL
+)
 GUEST_PAGES_CACHE_CONTROL = "public, max-age=60, must-revalidate"
 
 
@@ -252,8 +179,10 @@ STORAGES = {
 }
 
 # Celery: eager in-process by default; a broker URL turns on real workers.
-CELERY_BROKER_URL = _read("CELERY_BROKER_URL", str, "")
-CELERY_RESULT_BACKEND = _read("CELERY_RESULT_BACKEND", str, CELERY_BROKER_URL or "cache+memory://")
+CELERY_BROKER_URL = env.read("CELERY_BROKER_URL", env.service_url, "")
+CELERY_RESULT_BACKEND = env.read(
+    "CELERY_RESULT_BACKEND", env.service_url, CELERY_BROKER_URL or "cache+memory://"
+)
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
@@ -279,67 +208,81 @@ CELERY_BEAT_SCHEDULE = {
     "crew-reminders": {"task": "crew.tasks.send_reminders", "schedule": 300.0},
     "crew-alerts": {"task": "crew.tasks.send_alerts", "schedule": 300.0},
 }
-PIPELINE_STALE_AFTER_SECONDS = _read("PIPELINE_STALE_AFTER_SECONDS", int, 120)
+PIPELINE_STALE_AFTER_SECONDS = env.read("PIPELINE_STALE_AFTER_SECONDS", env.integer, 120)
 # Retry policy of the outside-world stages (jada/pipeline/retry.py explains how they combine).
-PIPELINE_TASK_RETRIES = _read("PIPELINE_TASK_RETRIES", int, 5)
-PIPELINE_RETRY_BASE_SECONDS = _read("PIPELINE_RETRY_BASE_SECONDS", int, 10)
-PIPELINE_RETRY_MAX_SECONDS = _read("PIPELINE_RETRY_MAX_SECONDS", int, 300)
-PIPELINE_SWEEP_BACKOFF_SECONDS = _read("PIPELINE_SWEEP_BACKOFF_SECONDS", int, 15 * 60)
-PIPELINE_SWEEP_BACKOFF_MAX_SECONDS = _read("PIPELINE_SWEEP_BACKOFF_MAX_SECONDS", int, 6 * 3600)
-PIPELINE_MAX_ATTEMPTS = _read("PIPELINE_MAX_ATTEMPTS", int, 30)
-PIPELINE_STUCK_AFTER_SECONDS = _read("PIPELINE_STUCK_AFTER_SECONDS", int, 5 * 60)
+PIPELINE_TASK_RETRIES = env.read("PIPELINE_TASK_RETRIES", env.integer, 5)
+PIPELINE_RETRY_BASE_SECONDS = env.read("PIPELINE_RETRY_BASE_SECONDS", env.integer, 10)
+PIPELINE_RETRY_MAX_SECONDS = env.read("PIPELINE_RETRY_MAX_SECONDS", env.integer, 300)
+PIPELINE_SWEEP_BACKOFF_SECONDS = env.read("PIPELINE_SWEEP_BACKOFF_SECONDS", env.integer, 15 * 60)
+PIPELINE_SWEEP_BACKOFF_MAX_SECONDS = env.read(
+    "PIPELINE_SWEEP_BACKOFF_MAX_SECONDS", env.integer, 6 * 3600
+)
+PIPELINE_MAX_ATTEMPTS = env.read("PIPELINE_MAX_ATTEMPTS", env.integer, 30)
+PIPELINE_STUCK_AFTER_SECONDS = env.read("PIPELINE_STUCK_AFTER_SECONDS", env.integer, 5 * 60)
 # A task its worker took and lost (the process killed) is delivered again after this long, not
 # Redis' default hour; longer than any retry's countdown, which waits unacknowledged too.
 CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = PIPELINE_RETRY_MAX_SECONDS + 5 * 60
 
 # Email: console by default; EMAIL_URL or the standard EMAIL_* variables for SMTP/SES.
-_email_default = {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
-_email_config = _read("EMAIL_URL", _email, None)
-if _email_config is None and "EMAIL_HOST" in os.environ:
-    _email_config = {
-        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "EMAIL_HOST": _read("EMAIL_HOST", str, "localhost"),
-        "EMAIL_PORT": _read("EMAIL_PORT", int, 25),
-        "EMAIL_HOST_USER": _read("EMAIL_HOST_USER", str, ""),
-        "EMAIL_HOST_PASSWORD": _read("EMAIL_HOST_PASSWORD", str, ""),
-        "EMAIL_USE_TLS": _read("EMAIL_USE_TLS", _bool, False),
-        "EMAIL_USE_SSL": _read("EMAIL_USE_SSL", _bool, False),
-    }
-globals().update(_email_config or _email_default)
-EMAIL_TIMEOUT = _read("EMAIL_TIMEOUT", int, 20)
-DEFAULT_FROM_EMAIL = _read("DEFAULT_FROM_EMAIL", str, "JADA Charters <charters@sailjada.com>")
+# With EMAIL_URL set, its parts win over the separate variables.
+_smtp_url = env.read("EMAIL_URL", env.email_url, {})
+# By parts, SMTP is on once EMAIL_HOST is set.
+_parts_backend = "smtp" if env.given("EMAIL_HOST") else "console"
+EMAIL_BACKEND = (
+    _smtp_url["EMAIL_BACKEND"]
+    if _smtp_url
+    else f"django.core.mail.backends.{_parts_backend}.EmailBackend"
+)
+# filemail:// (the browser tests' worker processes write their emails there).
+EMAIL_FILE_PATH = _smtp_url["EMAIL_FILE_PATH"] if _smtp_url else ""
+EMAIL_HOST = _smtp_url["EMAIL_HOST"] if _smtp_url else env.read("EMAIL_HOST", str, "localhost")
+EMAIL_PORT = _smtp_url["EMAIL_PORT"] if _smtp_url else env.read("EMAIL_PORT", env.integer, 25)
+EMAIL_HOST_USER = (
+    _smtp_url["EMAIL_HOST_USER"] if _smtp_url else env.read("EMAIL_HOST_USER", str, "")
+)
+EMAIL_HOST_PASSWORD = (
+    _smtp_url["EMAIL_HOST_PASSWORD"] if _smtp_url else env.read("EMAIL_HOST_PASSWORD", str, "")
+)
+EMAIL_USE_TLS = (
+    _smtp_url["EMAIL_USE_TLS"] if _smtp_url else env.read("EMAIL_USE_TLS", env.boolean, False)
+)
+EMAIL_USE_SSL = (
+    _smtp_url["EMAIL_USE_SSL"] if _smtp_url else env.read("EMAIL_USE_SSL", env.boolean, False)
+)
+EMAIL_TIMEOUT = env.read("EMAIL_TIMEOUT", env.integer, 20)
+DEFAULT_FROM_EMAIL = env.read("DEFAULT_FROM_EMAIL", str, "JADA Charters <charters@sailjada.com>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-OPERATOR_EMAILS = _read("OPERATOR_EMAILS", _list, ["operator@sailjada.com"])
-SUMMARY_WEBHOOK_URL = _read("SUMMARY_WEBHOOK_URL", _url, "")
-SUMMARY_WEBHOOK_SECRET = _read("SUMMARY_WEBHOOK_SECRET", str, "")
+OPERATOR_EMAILS = env.read("OPERATOR_EMAILS", env.words, ["operator@sailjada.com"])
+SUMMARY_WEBHOOK_URL = env.read("SUMMARY_WEBHOOK_URL", env.http_url, "")
+SUMMARY_WEBHOOK_SECRET = env.read("SUMMARY_WEBHOOK_SECRET", str, "")
 if SUMMARY_WEBHOOK_URL:
     # Caught at start-up rather than as a summary stage failing on every run.
     from jada.lib.webhook import webhook_refusal
 
     if _refusal := webhook_refusal(SUMMARY_WEBHOOK_URL, SUMMARY_WEBHOOK_SECRET):
         raise ImproperlyConfigured(_refusal)
-GUEST_EMAILS_ENABLED = _read("GUEST_EMAILS_ENABLED", _bool, True)
+GUEST_EMAILS_ENABLED = env.read("GUEST_EMAILS_ENABLED", env.boolean, True)
 # Marketplaces whose terms forbid contacting their guests directly.
-GUEST_EMAILS_BLOCKED_SOURCES = _read("GUEST_EMAILS_BLOCKED_SOURCES", _list, [])
+GUEST_EMAILS_BLOCKED_SOURCES = env.read("GUEST_EMAILS_BLOCKED_SOURCES", env.words, [])
 
 # Branding of the operator-facing and guest-facing domains.
-OPERATOR_NAME = _read("OPERATOR_NAME", str, "JADA Charters")
-GUEST_BRAND_NAME = _read("GUEST_BRAND_NAME", str, "Queen of San Diego")
-GUEST_CONTACT_PHONE = _read("GUEST_CONTACT_PHONE", str, "+1 619 555 0100")
-GUEST_CONTACT_EMAIL = _read("GUEST_CONTACT_EMAIL", str, "hello@queenofsandiego.com")
+OPERATOR_NAME = env.read("OPERATOR_NAME", str, "JADA Charters")
+GUEST_BRAND_NAME = env.read("GUEST_BRAND_NAME", str, "Queen of San Diego")
+GUEST_CONTACT_PHONE = env.read("GUEST_CONTACT_PHONE", str, "+1 619 555 0100")
+GUEST_CONTACT_EMAIL = env.read("GUEST_CONTACT_EMAIL", str, "hello@queenofsandiego.com")
 
 # Magic links (django-sesame): scoped tokens with a bounded age, never the global one-time mode.
 SESAME_TOKEN_NAME = "t"  # noqa: S105 (a query parameter name; short: webmail cuts long links)
 SESAME_MAX_AGE = 60 * 60 * 24 * 45
 SESAME_ONE_TIME = False
-CREW_LINK_MAX_AGE = _read("CREW_LINK_MAX_AGE", int, 60 * 60 * 24 * 45)
-CREW_LINK_MAX_DAYS = _read("CREW_LINK_MAX_DAYS", int, 45)
-CREW_REMINDER_MIN_NOTICE_HOURS = _read("CREW_REMINDER_MIN_NOTICE_HOURS", int, 12)
+CREW_LINK_MAX_AGE = env.read("CREW_LINK_MAX_AGE", env.integer, 60 * 60 * 24 * 45)
+CREW_LINK_MAX_DAYS = env.read("CREW_LINK_MAX_DAYS", env.integer, 45)
+CREW_REMINDER_MIN_NOTICE_HOURS = env.read("CREW_REMINDER_MIN_NOTICE_HOURS", env.integer, 12)
 # Crew dispatch: open slots offered to the roster, one nudge for silence, one alert per gap.
-CREW_NUDGE_AFTER_HOURS = _read("CREW_NUDGE_AFTER_HOURS", int, 24)
-CREW_AUTO_OFFER = _read("CREW_AUTO_OFFER", _bool, True)
-CREW_ALERT_WITHIN_HOURS = _read("CREW_ALERT_WITHIN_HOURS", int, 48)
-OFFICE_PHONE = _read("OFFICE_PHONE", str, "+1 619 555 0199")
+CREW_NUDGE_AFTER_HOURS = env.read("CREW_NUDGE_AFTER_HOURS", env.integer, 24)
+CREW_AUTO_OFFER = env.read("CREW_AUTO_OFFER", env.boolean, True)
+CREW_ALERT_WITHIN_HOURS = env.read("CREW_ALERT_WITHIN_HOURS", env.integer, 48)
+OFFICE_PHONE = env.read("OFFICE_PHONE", str, "+1 619 555 0199")
 LOGIN_URL = "crew-login"
 
 API_MAX_BODY_BYTES = 64 * 1024
@@ -352,10 +295,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = _read("SECURE_SSL_REDIRECT", _bool, True)
+    SECURE_SSL_REDIRECT = env.read("SECURE_SSL_REDIRECT", env.boolean, True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = _read("SECURE_HSTS_SECONDS", int, 31_536_000)
+    SECURE_HSTS_SECONDS = env.read("SECURE_HSTS_SECONDS", env.integer, 31_536_000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
@@ -379,7 +322,7 @@ LOGGING = {
             "filters": ["feed_tokens"],
         }
     },
-    "root": {"handlers": ["console"], "level": _read("LOG_LEVEL", _log_level, "INFO")},
+    "root": {"handlers": ["console"], "level": env.read("LOG_LEVEL", env.log_level, "INFO")},
     "loggers": {
         # Django's own logger has a console handler of its own (with DEBUG): one line, not two.
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
@@ -389,5 +332,9 @@ LOGGING = {
     },
 }
 
+# `manage.py demo`'s users: the public password only in development (or `demo --force`).
+DEMO_PUBLIC_PASSWORD = "jada-demo"  # noqa: S105
+DEMO_PASSWORD = env.read("DEMO_PASSWORD", str, DEMO_PUBLIC_PASSWORD if DEBUG else "")
+
 # Tests and CI: a missing service is a failure rather than a skip.
-REQUIRE_SERVICES = _read("REQUIRE_SERVICES", _bool, False)
+REQUIRE_SERVICES = env.read("REQUIRE_SERVICES", env.boolean, False)

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from bookings.models import Booking, Dock
@@ -128,8 +128,8 @@ def test_it_keeps_what_the_operator_changed(monkeypatch):
     assert "operator / (password changed since the demo set it)" in output
 
 
-def test_the_password_comes_from_the_environment(monkeypatch):
-    monkeypatch.setenv("DEMO_PASSWORD", "s3cret-demo")
+def test_the_password_comes_from_the_environment(settings):
+    settings.DEMO_PASSWORD = "s3cret-demo"  # as read from DEMO_PASSWORD
     output = demo()
     assert User.objects.get(username="operator").check_password("s3cret-demo")
     assert "operator / s3cret-demo" in output
@@ -147,3 +147,18 @@ def test_a_decline_in_the_demo_is_offered_to_the_spare_deckhands(
         assignment_respond(assignment=sam, accepted=False, reason="Sick")
     offered = sorted(Offer.objects.values_list("member__code", flat=True))
     assert offered == ["CREW_003", "CREW_004"]
+
+
+def test_without_debug_it_refuses_the_public_password(settings):
+    # What the settings hold with DEBUG off and no DEMO_PASSWORD.
+    settings.DEMO_PASSWORD = ""
+    with pytest.raises(CommandError, match="Set DEMO_PASSWORD, or pass --force"):
+        call_command("demo", stdout=io.StringIO())
+    assert not User.objects.exists()
+    assert not Booking.objects.exists()
+
+
+def test_force_creates_the_users_with_the_public_password(settings):
+    settings.DEMO_PASSWORD = ""
+    call_command("demo", "--force", stdout=io.StringIO())
+    assert User.objects.get(username="operator").check_password("jada-demo")

@@ -141,3 +141,93 @@ def test_a_malformed_value_names_its_variable(tmp_path, name, value):
     assert result.returncode != 0
     last_line = result.stderr.strip().splitlines()[-1]
     assert last_line.startswith("django.core.exceptions.ImproperlyConfigured: " + name), last_line
+
+
+def probe(env: dict[str, str], expression: str) -> str:
+    """What a fresh process's settings say, or the last line of its refusal."""
+    code = (
+        "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'jada.settings');"
+        f"django.setup(); from django.conf import settings as s; print({expression})"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if result.returncode:
+        return result.stderr.strip().splitlines()[-1]
+    return result.stdout.strip()
+
+
+def test_debug_is_off_unless_asked_for(tmp_path):
+    env = production_env(tmp_path)
+    del env["DEBUG"]
+    assert probe(env, "s.DEBUG, repr(s.DEMO_PASSWORD)") == "False ''"
+    del env["SECRET_KEY"]
+    assert probe(env, "s.DEBUG") == (
+        "django.core.exceptions.ImproperlyConfigured: "
+        "SECRET_KEY: required when DEBUG is off (or SECRET_KEY_FILE)"
+    )
+    env["DEBUG"] = "1"
+    assert probe(env, "s.DEBUG, s.DEMO_PASSWORD") == "True jada-demo"
+
+
+def test_make_run_turns_debug_on_for_the_demo():
+    result = subprocess.run(
+        ["make", "--dry-run", "--always-make", "run"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    commands = [line for line in result.stdout.splitlines() if "manage.py" in line]
+    assert len(commands) == 3 and all(c.startswith("DEBUG=1 ") for c in commands), commands
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DATABASE_URL", "postgress://jada:S3cr3t-pw@db.internal:5432/jada"),
+        ("DATABASE_URL", "postgres://jada:S3cr3t-pw@db.internal:port/jada"),
+        ("EMAIL_URL", "smtp+tsl://AKIAEXAMPLE:S3cr3t-pw@email-smtp.example.com:587"),
+        ("EMAIL_URL", "S3cr3t-pw"),
+        ("SUMMARY_WEBHOOK_URL", "ftp://hook:S3cr3t-pw@hooks.example.com/jada"),
+        ("SUMMARY_WEBHOOK_URL", "https://hook:S3cr3t-pw@[hooks.example.com/jada"),
+        ("CELERY_BROKER_URL", "redis:/:S3cr3t-pw@redis.internal:6379/0"),
+        ("EMAIL_PORT", "S3cr3t-pw"),
+        ("SECURE_HSTS_SECONDS", "S3cr3t-pw"),
+        ("DEBUG", "S3cr3t-pw"),
+        ("TIME_ZONE", "S3cr3t-pw"),
+    ],
+)
+def test_a_malformed_value_is_never_echoed(tmp_path, name, value):
+    env = production_env(tmp_path)
+    env[name] = value
+    if name == "EMAIL_PORT":
+        env["EMAIL_HOST"] = "smtp.example.com"
+    result = manage(env, "check")
+    assert result.returncode != 0
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert last_line.startswith("django.core.exceptions.ImproperlyConfigured: " + name), last_line
+    assert "S3cr3t" not in result.stdout + result.stderr
+
+
+def test_email_comes_from_its_url_or_its_parts(tmp_path):
+    env = production_env(tmp_path)
+    shown = "s.EMAIL_BACKEND.split('.')[-2], s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_USE_TLS"
+    assert probe(env, shown) == "console localhost 25 False"
+    env["EMAIL_URL"] = "smtp+tls://user:pw@smtp.example.com:587"
+    assert probe(env, shown + ", s.EMAIL_USE_SSL") == "smtp smtp.example.com 587 True False"
+    env["EMAIL_URL"] = f"filemail:///{tmp_path}/outbox"
+    assert probe(env, "s.EMAIL_BACKEND, s.EMAIL_FILE_PATH") == (
+        f"django.core.mail.backends.filebased.EmailBackend {tmp_path}/outbox"
+    )
+    del env["EMAIL_URL"]
+    env.update(EMAIL_HOST="mail.internal", EMAIL_PORT="2525", EMAIL_USE_SSL="1")
+    assert probe(env, shown + ", s.EMAIL_USE_SSL") == "smtp mail.internal 2525 False True"

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Permission, User
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,7 +19,6 @@ from crew.services import crew_member_create
 from guests.models import GuestPage
 from jada.intake import booking_intake
 
-DEFAULT_PASSWORD = "jada-demo"  # noqa: S105 (a local demo; DEMO_PASSWORD overrides it)
 MONEY_PERMISSIONS = ("view_financials", "change_financials", "add_financials", "delete_financials")
 STAFF_APPS = ("bookings", "crew", "guests", "jada")
 
@@ -86,14 +84,29 @@ class Command(BaseCommand):
     help = (
         "Create the demo data (safe to run again: existing rows are left as they are): an "
         "operator superuser and a dispatcher without money permissions (password from "
-        f"DEMO_PASSWORD, default {DEFAULT_PASSWORD!r}), the crew roster CAP_001, CAP_002, "
-        "CREW_001 to CREW_004, the Sheraton Hotel Dock, checklist templates, and the write-up's "
-        f"Boatsetter charter {DAYS_AHEAD} days ahead at 09:00. Prints where to sign in, crew "
-        "magic links and the guest page."
+        "DEMO_PASSWORD; the public default only with DEBUG on or --force), the crew roster "
+        "CAP_001, CAP_002, CREW_001 to CREW_004, the Sheraton Hotel Dock, checklist templates, "
+        f"and the write-up's Boatsetter charter {DAYS_AHEAD} days ahead at 09:00. Prints where "
+        "to sign in, crew magic links and the guest page."
     )
 
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="With DEBUG off, create the users with the public demo password anyway.",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
-        password = os.environ.get("DEMO_PASSWORD") or DEFAULT_PASSWORD
+        # Off DEBUG the setting has no default: users anyone can sign in as need a deliberate yes.
+        password = settings.DEMO_PASSWORD or (
+            settings.DEMO_PUBLIC_PASSWORD if options["force"] else ""
+        )
+        if not password:
+            raise CommandError(
+                "DEBUG is off: the demo users would have a public password. "
+                "Set DEMO_PASSWORD, or pass --force."
+            )
         operator = self.user("operator", "operator@sailjada.com", password, superuser=True)
         dispatcher = self.user("dispatcher", "dispatcher@sailjada.com", password)
         self.roster()
