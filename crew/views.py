@@ -20,6 +20,7 @@ from crew import cards, selectors, services
 from crew.forms import LinkRequestForm, LoginConfirmForm, RespondForm, TickForm
 from crew.fragments import render_cached
 from crew.ics import feed_ics
+from crew.limits import client_address
 from crew.links import answer_user, crew_login_url, login_user, safe_next, valid_until_for
 
 NOINDEX = "noindex, nofollow"
@@ -208,21 +209,6 @@ def answer(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _client(request: HttpRequest) -> str:
-    """The asking client's address, for rate limiting.
-
-    Behind the production proxy (settings trust its X-Forwarded-Proto) every request comes from
-    the proxy, so the address it appended last to X-Forwarded-For is the client's; a client can
-    only prepend to that header, never replace the proxy's entry.
-    """
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        last = forwarded.rsplit(",", 1)[-1].strip()
-        if last:
-            return last
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
-
-
 @require_POST
 @never_cache
 def link_request(request: HttpRequest) -> HttpResponse:
@@ -230,7 +216,9 @@ def link_request(request: HttpRequest) -> HttpResponse:
     form = LinkRequestForm(request.POST)
     if not form.is_valid():
         return _page(request, "crew/login.html", {"state": "help", "form": form}, status=400)
-    allowed = services.link_request(email=form.cleaned_data["email"], client=_client(request))
+    allowed = services.link_request(
+        email=form.cleaned_data["email"], client=client_address(request)
+    )
     if not allowed:
         return _page(request, "crew/link-sent.html", {"limited": True}, status=429)
     return _page(request, "crew/link-sent.html", {"limited": False})

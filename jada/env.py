@@ -77,6 +77,13 @@ def integer(raw: str) -> int:
         raise Malformed("expected a whole number") from None
 
 
+def count(raw: str) -> int:
+    value = integer(raw)
+    if value < 0:
+        raise Malformed("expected a whole number, 0 or more")
+    return value
+
+
 def words(raw: str) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 

@@ -25,6 +25,9 @@ if not DEBUG and SECRET_KEY.startswith(("change-me", "insecure-")):
     # The README's placeholder and the development key are public: never sign links with them.
     raise ImproperlyConfigured("SECRET_KEY: replace the placeholder with a random secret")
 
+# Proxies in front of the web process that append to X-Forwarded-For (crew.limits reads it):
+# 0 trusts no header and rate limits by the socket's address.
+TRUSTED_PROXY_COUNT = env.read("TRUSTED_PROXY_COUNT", env.count, 0)
 ALLOWED_HOSTS = env.read("ALLOWED_HOSTS", env.words, ["127.0.0.1", "localhost", "testserver"])
 SITE_URL = env.read("SITE_URL", env.http_url, "http://127.0.0.1:8000")
 GUEST_SITE_URL = env.read("GUEST_SITE_URL", env.http_url, SITE_URL)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
+from crew.limits import client_address
 from crew.models import CrewMember, LinkRequest
 from crew.services import LINK_REQUESTS_PER_ADDRESS, LINK_REQUESTS_PER_CLIENT, link_request
 
@@ -85,7 +87,7 @@ def test_a_malformed_address_is_a_form_error(db):
 
 
 def test_behind_the_proxy_the_client_is_the_last_forwarded_address(roster, settings):
-    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.TRUSTED_PROXY_COUNT = 1
     proxy = "10.0.0.1"
 
     def via_proxy(email: str, client_ip: str, spoofed: str = ""):
@@ -113,3 +115,37 @@ def test_a_mail_server_that_is_down_does_not_tell_known_from_unknown(roster, set
     member_id = CrewMember.objects.get(code="CREW_001").pk
     assert f"sign-in link email to crew member {member_id} failed" in caplog.text
     assert LinkRequest.objects.count() == 2
+
+
+def test_without_trusted_proxies_a_forwarded_header_is_ignored(roster, settings):
+    # TRUSTED_PROXY_COUNT defaults to 0: a client cannot pick its own address by writing one,
+    # even with the production settings (which trust the proxy's X-Forwarded-Proto).
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    def spoofing(i: int):
+        return Client(REMOTE_ADDR="203.0.113.5", HTTP_X_FORWARDED_FOR=f"1.2.3.{i}").post(
+            URL, {"email": f"someone{i}@example.com"}
+        )
+
+    for i in range(LINK_REQUESTS_PER_CLIENT):
+        assert spoofing(i).status_code == 200
+    assert spoofing(99).status_code == 429
+
+
+@pytest.mark.parametrize(
+    ("count", "forwarded", "expected"),
+    [
+        (0, "198.51.100.7", "10.0.0.2"),
+        (1, "6.6.6.6, 198.51.100.7", "198.51.100.7"),
+        (2, "6.6.6.6, 198.51.100.7, 10.0.0.1", "198.51.100.7"),
+        (2, "198.51.100.7, 10.0.0.1", "198.51.100.7"),
+        # Fewer entries than proxies: not through them all, so the socket's address.
+        (2, "10.0.0.1", "10.0.0.2"),
+        (1, "", "10.0.0.2"),
+    ],
+)
+def test_the_client_is_counted_from_the_right_past_our_proxies(
+    settings, rf, count, forwarded, expected
+):
+    settings.TRUSTED_PROXY_COUNT = count
+    request = rf.post(URL, REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_address(request) == expected

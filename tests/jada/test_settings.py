@@ -6,6 +6,7 @@ Each case runs `manage.py` in a fresh process, because settings are read once at
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -231,3 +232,25 @@ def test_email_comes_from_its_url_or_its_parts(tmp_path):
     del env["EMAIL_URL"]
     env.update(EMAIL_HOST="mail.internal", EMAIL_PORT="2525", EMAIL_USE_SSL="1")
     assert probe(env, shown + ", s.EMAIL_USE_SSL") == "smtp mail.internal 2525 False True"
+def app_sources() -> dict[str, str]:
+    return {
+        str(path.relative_to(ROOT)): path.read_text()
+        for app in ("bookings", "crew", "guests", "jada")
+        for path in (ROOT / app).rglob("*.py")
+        if "migrations" not in path.parts
+    }
+
+
+def test_each_setting_is_read_once_with_one_default():
+    sources = app_sources()
+    assert len(sources) > 40
+    # One reader of the environment: jada/env.py.
+    reads = re.compile(r"os\.environ\.get|os\.getenv|os\.environ\[|in os\.environ")
+    assert [p for p, src in sources.items() if reads.search(src)] == ["jada/env.py"]
+    # Code reads settings.X: no second default beside the one in settings.py.
+    second = re.compile(r"(getattr|hasattr)\(\s*settings\b")
+    assert [p for p, src in sources.items() if second.search(src)] == []
+    assert [p for p, src in sources.items() if "globals()" in src] == []
+    names = re.findall(r'read\(\s*"([A-Z_]+)"', sources["jada/settings.py"])
+    assert len(names) > 30
+    assert sorted(n for n in set(names) if names.count(n) > 1) == []
