@@ -121,6 +121,7 @@ def test_without_trusted_proxies_a_forwarded_header_is_ignored(roster, settings)
     # TRUSTED_PROXY_COUNT defaults to 0: a client cannot pick its own address by writing one,
     # even with the production settings (which trust the proxy's X-Forwarded-Proto).
     settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
     def spoofing(i: int):
         return Client(REMOTE_ADDR="203.0.113.5", HTTP_X_FORWARDED_FOR=f"1.2.3.{i}").post(
             URL, {"email": f"someone{i}@example.com"}
