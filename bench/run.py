@@ -298,7 +298,7 @@ def seed() -> None:
     from bookings.models import Dock
     from crew.models import ChecklistTemplate, CrewMember, Role
     from jada.models import ApiToken, hash_token
-    from tests.conftest import make_member
+    from tests.factories import make_member
 
     Dock.objects.create(
         name="Sheraton Hotel Dock",

@@ -200,3 +200,12 @@ def guest_pages_in_tmp(settings, tmp_path: Path) -> Path:
         "guest_pages": guest_pages_storage(bucket="", location=location),
     }
     return location
+
+
+def assert_fit_for_a_page_that_changes(cache_control: str) -> None:
+    """Caches may keep the page minutes at most, and must ask again after that."""
+    directives = {d.strip().split("=")[0]: d.strip() for d in cache_control.split(",")}
+    assert "immutable" not in directives and "no-cache" not in directives
+    max_age = int(directives["max-age"].split("=")[1])
+    assert 0 < max_age <= 300
+    assert "must-revalidate" in directives

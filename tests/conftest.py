@@ -1,29 +1,20 @@
-"""The cast: an operator who sees money, a dispatcher who does not, and the write-up's crew."""
+"""The suite's fixtures, in one place: an operator who sees money, a dispatcher who does not,
+the write-up's crew and charter. What builds them is in tests/factories.py."""
 
 from __future__ import annotations
 
-import os
-from datetime import UTC, datetime
-from decimal import Decimal
-
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import Permission, User
 
 from bookings.models import Dock
-from bookings.services import BookingData
-from crew.models import ChecklistTemplate, CrewMember, Role
+from crew.models import ChecklistTemplate, CrewEvent, CrewMember, Role
 from jada.services import booking_save
+from tests.factories import booking_data, charter, make_member
 
-# Shared fixtures: the moto server, S3 guest storage, guest pages in tmp_path.
-pytest_plugins = ["tests.aws"]
-
-
-def require_service(name: str, reason: str) -> None:
-    """Skip locally when a service is missing; fail in CI, where it must be there."""
-    if settings.REQUIRE_SERVICES or os.environ.get("CI"):
-        pytest.fail(f"{name} is required here but unavailable: {reason}")
-    pytest.skip(f"{name} unavailable: {reason}")
+# Fixtures kept beside their helpers: the moto server, S3 guest storage, guest pages in
+# tmp_path (tests.aws); Chromium, phone and desktop contexts, a real pipeline worker
+# (tests.e2e.browser).
+pytest_plugins = ["tests.aws", "tests.e2e.browser"]
 
 
 @pytest.fixture
@@ -61,13 +52,6 @@ def dock(db) -> Dock:
     )
 
 
-def make_member(code: str, name: str, email: str, roles: list[str]) -> CrewMember:
-    user = User.objects.create_user(code.lower())
-    user.set_unusable_password()
-    user.save()
-    return CrewMember.objects.create(user=user, code=code, name=name, email=email, roles=roles)
-
-
 @pytest.fixture
 def roster(db) -> dict[str, CrewMember]:
     return {
@@ -90,28 +74,12 @@ def templates(db) -> list[ChecklistTemplate]:
     ]
 
 
-def booking_data(dock: Dock, **overrides) -> BookingData:
-    """The write-up's Boatsetter charter, adjustable per test."""
-    values = {
-        "source": "boatsetter",
-        "external_ref": "BS-2024-0530",
-        "guest_name": "Jordan Avery",
-        "guest_email": "jordan@guest.example.com",
-        "guest_phone": "+1 555 0100",
-        "guest_count": 4,
-        "starts_at": datetime(2030, 5, 30, 16, 0, tzinfo=UTC),
-        "duration_minutes": 180,
-        "dock": dock,
-        "gross_revenue": Decimal("840.75"),
-        "crew_cost": Decimal("250.00"),
-        "captain_cost": Decimal("150.00"),
-        "fee_percent": Decimal("18"),
-        "notes": "Boatsetter charter, guest briefing required",
-    }
-    values.update(overrides)
-    return BookingData(**values)
-
-
 @pytest.fixture
 def booking(db, dock, roster, templates):
     return booking_save(data=booking_data(dock), via="test").booking
+
+
+@pytest.fixture
+def event(db, dock, roster, templates) -> CrewEvent:
+    """The write-up's charter with its captain and two deckhands (one on a 5-hour shift)."""
+    return charter(dock)

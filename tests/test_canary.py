@@ -17,7 +17,6 @@ import json
 import logging
 import re
 from datetime import timedelta
-from decimal import Decimal
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
@@ -32,44 +31,26 @@ from crew.models import Assignment, ChecklistItem, CrewMember
 from crew.services import reminders_send
 from guests.models import GuestPage
 from jada.models import ApiToken, hash_token
-from tests.conftest import make_member
+from tests.factories import (
+    CANARIES,
+    CANARIES_2,
+    CANARY_AMOUNTS,
+    CANARY_AMOUNTS_2,
+    CANARY_FEE,
+    CANARY_NET,
+    CANARY_NET_2,
+    all_spellings,
+    make_member,
+)
 
 TOKEN = "canary-intake-token-4a7f0c2e9b1d"
 
-# Six money fields, each distinctive; fee and net follow from the four inputs.
-GROSS, CREW_COST, CAPTAIN_COST, FEE_PERCENT = "7319.27", "1123.58", "977.31", "13.37"
-FEE = Decimal("978.59")  # 7319.27 x 13.37 / 100 = 978.586..., half-up to the cent
-NET = Decimal("4239.79")  # 7319.27 - 1123.58 - 977.31 - 978.59
-# The charter's change later brings amounts of its own, just as distinctive.
-GROSS_2, CREW_COST_2, CAPTAIN_COST_2, FEE_PERCENT_2 = "8642.19", "1357.93", "1086.47", "11.29"
-FEE_2 = Decimal("975.70")  # 8642.19 x 11.29 / 100 = 975.703..., half-up
-NET_2 = Decimal("5222.09")  # 8642.19 - 1357.93 - 1086.47 - 975.70
-AMOUNTS = [Decimal(v) for v in (GROSS, CREW_COST, CAPTAIN_COST, FEE_PERCENT)] + [FEE, NET]
-AMOUNTS += [Decimal(v) for v in (GROSS_2, CREW_COST_2, CAPTAIN_COST_2, FEE_PERCENT_2)]
-AMOUNTS += [FEE_2, NET_2]
-
-
-def spellings(value: Decimal) -> set[str]:
-    """1234.56, 1,234.56, $1,234.56, $1234.56, 1.234,56, 1 234,56, 123456 (cents), $1,235."""
-    plain = f"{value:.2f}"
-    grouped = f"{value:,.2f}"
-    found = {plain, grouped, f"${grouped}", f"${plain}", f"USD {plain}", f"{plain} USD"}
-    if value >= 1000:
-        found |= {
-            grouped.replace(",", " ").replace(".", ","),
-            grouped.replace(",", "X").replace(".", ",").replace("X", "."),
-            plain.replace(".", ","),
-            plain.replace(".", ""),  # cents as an integer
-            f"${value:,.0f}",
-            f"{value:,.0f}.",
-        }
-    # One decimal place (7319.3) is the JavaScript/float way of dropping a trailing digit.
-    if plain.endswith("0"):
-        found.add(plain[:-1])
-    return found
-
-
-FORBIDDEN = sorted(set().union(*(spellings(v) for v in AMOUNTS)))
+# Six money fields, each distinctive (tests/factories.py); the charter's change later brings a
+# second set of its own.
+GROSS, CREW_COST, CAPTAIN_COST, FEE_PERCENT = (str(v) for v in CANARY_AMOUNTS.values())
+GROSS_2, CREW_COST_2, CAPTAIN_COST_2, FEE_PERCENT_2 = (str(v) for v in CANARY_AMOUNTS_2.values())
+FEE, NET, NET_2 = CANARY_FEE, CANARY_NET, CANARY_NET_2
+FORBIDDEN = all_spellings([*CANARIES, *CANARIES_2])
 
 
 def unfold(text: str) -> str:

@@ -16,6 +16,7 @@ from django.apps import apps
 from django.db import models
 
 from bookings.selectors import OperationalBooking
+from tests.factories import looks_like_money
 
 ROOT = Path(__file__).resolve().parents[1]
 APPS = ("crew", "guests")
@@ -57,15 +58,6 @@ TEMPLATE_WORDS = re.compile(
     r"\b(financials|gross_revenue|crew_cost|captain_cost|fee_percent|net_revenue|port_fee)\b",
     re.IGNORECASE,
 )
-# Words of a field name (split on "_") that would mean it holds money.
-MONEY_WORDS = frozenset(
-    "revenue cost costs fee fees price amount gross net money payout commission tip tips wage "
-    "wages pay salary charge total currency cents dollars usd".split()
-)
-
-
-def looks_like_money(name: str) -> bool:
-    return bool(set(name.lower().split("_")) & MONEY_WORDS)
 
 
 def python_files() -> list[Path]:

@@ -21,8 +21,8 @@ from crew.models import Assignment
 from crew.services import PlannedAssignment
 from jada import pipeline
 from jada.models import StageRun, StageState
-from tests.conftest import booking_data, require_service
-from tests.workers import broker, database_url, redis_url, worker_processes
+from tests.factories import booking_data
+from tests.workers import broker, database_url, redis_url, require_service, worker_processes
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 

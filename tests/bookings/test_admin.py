@@ -16,42 +16,20 @@ from django.urls import reverse
 
 from bookings.formatting import zone as operator_zone
 from bookings.models import DIRECTIONS_MAX_LENGTH, AuditEntry, Booking, Dock, Financials, Status
-from crew.models import Assignment, CrewEvent, CrewMember
+from crew.models import CrewEvent
 from jada import pipeline
 from jada.models import PipelineRun, Stage, StageRun, StageState
 from jada.services import booking_save
-from tests.conftest import booking_data
+from tests.factories import (
+    CANARY_AMOUNTS,
+    CANARY_NET,
+    assert_no_money,
+    booking_data,
+    canary_booking,
+    make_assignments,
+)
 
-# Amounts that appear nowhere else, so their absence from a page means something.
-CANARY = {
-    "gross_revenue": Decimal("7319.27"),
-    "crew_cost": Decimal("1234.56"),
-    "captain_cost": Decimal("987.65"),
-    "fee_percent": Decimal("13.37"),
-}
-CANARY_FEE = Decimal("978.59")  # 7319.27 * 13.37 / 100, half-up
-CANARY_NET = Decimal("4118.47")  # 7319.27 - 1234.56 - 987.65 - 978.59
-
-
-def money_strings(*amounts: Decimal) -> list[str]:
-    """Every way a page might print an amount: plain, grouped, and without cents."""
-    out = []
-    for amount in amounts:
-        out += [str(amount), f"{amount:,.2f}", f"{amount:.2f}".replace(".", ",")]
-    return sorted(set(out))
-
-
-ALL_CANARIES = money_strings(*CANARY.values(), CANARY_FEE, CANARY_NET)
-
-
-def assert_no_money(text: str) -> None:
-    leaked = [s for s in ALL_CANARIES if s in text]
-    assert not leaked, f"money leaked: {leaked}"
-
-
-def canary_booking(dock: Dock, **overrides) -> Booking:
-    values = {**CANARY, "external_ref": "BS-CANARY-1", **overrides}
-    return booking_save(data=booking_data(dock, **values), via="test").booking
+CANARY = CANARY_AMOUNTS
 
 
 def post_data(booking: Booking | None = None, **overrides) -> dict[str, str]:
@@ -128,7 +106,7 @@ def change_page(client, user, booking: Booking) -> str:
 def test_the_list_shows_gross_and_net_to_alice(client, alice, dock, roster, templates):
     canary_booking(dock)
     page = changelist(client, alice)
-    assert "7,319.27" in page and "4,118.47" in page
+    assert "7,319.27" in page and "4,239.79" in page
     assert "column-gross" in page and "column-net" in page
 
 
@@ -268,7 +246,7 @@ def test_alice_edits_money_on_the_change_form(client, alice, dock, roster, templ
     assert 'name="fee_percent"' in page and 'value="13.37"' in page
     # Fee and net are computed, shown read-only.
     assert 'name="fee"' not in page and 'name="net_revenue"' not in page
-    assert "978.59" in page and "4,118.47" in page
+    assert "978.59" in page and "4,239.79" in page
 
 
 def test_bob_sees_a_change_form_without_money(client, bob, dock, roster, templates):
@@ -282,7 +260,7 @@ def test_bob_sees_a_change_form_without_money(client, bob, dock, roster, templat
 def test_carol_sees_money_read_only(client, carol, dock, roster, templates):
     booking = canary_booking(dock)
     page = change_page(client, carol, booking)
-    assert "7,319.27" in page and "4,118.47" in page and "13.37" in page
+    assert "7,319.27" in page and "4,239.79" in page and "13.37" in page
     assert 'name="gross_revenue"' not in page and 'name="guest_name"' in page
 
 
@@ -521,9 +499,8 @@ def test_the_change_page_shows_pipeline_runs_and_stage_states(client, bob, dock,
 def test_the_change_page_links_the_crew_event_and_the_guest_page(
     client, bob, dock, roster, templates, settings
 ):
-    from crew.models import CrewEvent
     from guests.models import GuestPage
-    from tests.crew.conftest import charter
+    from tests.factories import charter
 
     settings.GUEST_SITE_URL = "https://queenofsandiego.com"
     booking = Booking.objects.get(pk=charter(dock).booking_id)
@@ -599,7 +576,7 @@ def test_the_csv_export_carries_money_for_alice(client, alice, dock, roster, tem
     assert (row["gross_revenue"], row["fee"], row["net_revenue"]) == (
         "7319.27",
         "978.59",
-        "4118.47",
+        str(CANARY_NET),
     )
 
 
@@ -651,44 +628,14 @@ def test_crew_fill_counts_accepted_over_active_assignments(dock, roster, templat
     assert (fill.accepted, fill.awaiting, str(fill)) == (2, 1, "2 ✓ · 1 awaiting")
 
 
-def make_assignments(booking: Booking, roster, *, accepted: int, removed: int = 0) -> None:
-    """Assign the whole roster, the first `accepted` of them accepting, plus removed ones."""
-    event = CrewEvent.objects.get(booking_id=booking.pk)
-    for i, member in enumerate(roster.values()):
-        Assignment.objects.create(
-            event=event,
-            member=member,
-            role=member.roles[0],
-            call_at=event.starts_at - timedelta(hours=1),
-            shift_minutes=300,
-            state="accepted" if i < accepted else "pending",
-        )
-    for i in range(removed):
-        member = CrewMember.objects.create(
-            user=User.objects.create_user(f"gone{booking.pk}-{i}"),
-            code=f"GONE_{booking.pk}_{i}",
-            name=f"Gone {i}",
-            email=f"gone{booking.pk}-{i}@crew.example.com",
-        )
-        Assignment.objects.create(
-            event=event,
-            member=member,
-            call_at=event.starts_at,
-            shift_minutes=300,
-            state="accepted",
-            removed_at=event.starts_at,  # removed: no longer counts
-        )
-
-
 def test_new_directions_for_a_dock_reach_crew_and_guests(
     client, bob, dock, roster, templates, django_capture_on_commit_callbacks
 ):
     from django.core import mail
 
-    from crew.models import CrewEvent
     from guests.models import GuestPage
     from guests.storage import page_read
-    from tests.crew.conftest import charter
+    from tests.factories import charter
 
     with django_capture_on_commit_callbacks(execute=True):
         booking = Booking.objects.get(pk=charter(dock).booking_id)  # with its crew

@@ -10,8 +10,8 @@ from django.urls import reverse
 
 from bookings.models import AuditEntry
 from bookings.services import booking_upsert
-from tests.bookings.test_admin import CANARY, assert_no_money, canary_booking
-from tests.conftest import booking_data
+from tests.factories import CANARY_AMOUNTS as CANARY
+from tests.factories import assert_no_money, booking_data, canary_booking
 
 
 def test_alice_reads_the_audit_log(client, alice, dock, roster, templates):

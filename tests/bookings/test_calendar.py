@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from bookings.models import Booking, Dock, Financials, Status
-from tests.bookings.test_admin import assert_no_money, canary_booking, make_assignments
+from tests.factories import assert_no_money, canary_booking, make_assignments
 
 URL = reverse("admin:bookings_booking_calendar")
 

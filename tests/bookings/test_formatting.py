@@ -54,7 +54,7 @@ def test_times_and_money_have_one_spelling():
     assert formatting.utc_text(SUMMER) == "2030-05-30T16:00:00Z"
     assert formatting.utc_text(None) is None
     assert formatting.minutes_text(270) == "4 h 30 min"
-    assert money_text(Decimal("7319.27")) == "7,319.27"
+    assert money_text(Decimal("7654.32")) == "7,654.32"
     assert money_text(Decimal("840.75"), "USD") == "840.75 USD"
     assert money_text(None) == "—"
     assert money_json(Decimal("18")) == "18.00"

@@ -5,7 +5,7 @@ from crew.models import CrewEvent
 from guests.models import GuestPage
 from jada.models import PipelineRun
 from jada.services import booking_save
-from tests.conftest import booking_data
+from tests.factories import booking_data
 
 
 def test_it_creates_booking_financials_crew_event_page_and_run(dock, roster, templates):

@@ -12,7 +12,8 @@ from django.db import connection, connections
 
 from bookings.models import AuditEntry, Booking, Financials
 from bookings.services import booking_upsert
-from tests.conftest import booking_data, require_service
+from tests.factories import booking_data
+from tests.workers import require_service
 
 
 def at_once(targets: list[Callable[[], Any]]) -> tuple[list[Any], list[BaseException]]:

@@ -14,7 +14,7 @@ from crew.links import crew_login_url
 from crew.models import Assignment, AssignmentState, ChecklistTemplate, CrewEvent, CrewMember
 from crew.services import PlannedAssignment, checklist_item_tick
 from jada.models import PipelineRun
-from tests.crew.conftest import charter
+from tests.factories import charter
 
 
 @pytest.fixture

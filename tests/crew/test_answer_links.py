@@ -16,7 +16,7 @@ from sesame.utils import get_token
 from crew.links import crew_answer_url, login_scope
 from crew.models import Assignment, AssignmentState
 from crew.services import crew_notify
-from tests.crew.conftest import charter
+from tests.factories import charter
 
 
 def split(url: str) -> tuple[str, dict[str, str]]:

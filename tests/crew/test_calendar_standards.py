@@ -10,8 +10,8 @@ from icalendar import Calendar
 
 from crew.models import Assignment
 from crew.services import assignment_respond, crew_notify
-from tests.crew.conftest import WRITEUP_PLAN, charter
 from tests.crew.test_notify import NOW, by_address, ics_of
+from tests.factories import WRITEUP_PLAN, charter
 
 
 def attendee_of(ics: str):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
 from django.core import mail
 from django.test import Client
@@ -13,19 +12,9 @@ from bookings.models import Booking
 from crew.links import crew_answer_url
 from crew.models import Assignment, CrewMember
 from crew.services import crew_notify, link_request, reminders_send
-from tests.crew.conftest import WRITEUP_PLAN, charter
+from tests.factories import CANARY_AMOUNTS, WRITEUP_PLAN, all_spellings, charter
 
-AMOUNTS = {
-    "gross_revenue": Decimal("7319.27"),
-    "crew_cost": Decimal("1123.58"),
-    "captain_cost": Decimal("977.31"),
-    "fee_percent": Decimal("13.37"),
-}
-
-
-def spellings(amount: Decimal) -> set[str]:
-    plain = f"{amount:.2f}"
-    return {plain, f"{amount:,.2f}", f"${amount:,.2f}", plain.replace(".", ","), f"{amount:f}"}
+AMOUNTS = CANARY_AMOUNTS
 
 
 def test_no_crew_surface_shows_any_amount(dock, roster, templates):
@@ -33,7 +22,7 @@ def test_no_crew_surface_shows_any_amount(dock, roster, templates):
     ledger = Booking.objects.select_related("financials").get(pk=event.booking_id).financials
     amounts = [*AMOUNTS.values(), ledger.fee, ledger.net_revenue]
     assert len({str(a) for a in amounts}) == 6
-    forbidden = set().union(*(spellings(a) for a in amounts))
+    forbidden = set(all_spellings(amounts))
 
     surfaces: dict[str, str] = {}
     start = event.starts_at

@@ -8,7 +8,7 @@ from django.core import mail
 
 from crew.models import Assignment, AssignmentState, ChecklistItem
 from crew.services import assignment_respond, checklist_item_tick, crew_notify
-from tests.crew.conftest import charter
+from tests.factories import charter
 
 NOW = datetime(2030, 5, 1, tzinfo=UTC)
 
@@ -63,7 +63,7 @@ def test_a_member_taken_off_sees_nothing_of_the_charter_s_later_changes(event, d
     from django.test import Client
     from django.urls import reverse
 
-    from tests.crew.conftest import WRITEUP_PLAN
+    from tests.factories import WRITEUP_PLAN
 
     sam = Assignment.objects.get(event=event, member__code="CREW_002")
     called = sam.call_at

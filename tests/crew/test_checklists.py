@@ -14,7 +14,7 @@ from crew.services import (
     checklist_sync,
     checklists_resync,
 )
-from tests.crew.conftest import charter
+from tests.factories import charter
 
 
 def texts(event, code: str, *, obsolete: bool = False) -> list[str]:

@@ -9,7 +9,7 @@ from django.core import mail
 from django.db import connection, connections
 
 from crew.services import crew_notify, reminders_send
-from tests.crew.conftest import charter
+from tests.factories import charter
 
 
 def untold(event) -> None:

@@ -23,8 +23,7 @@ from crew.models import (
     Unavailability,
 )
 from crew.services import PlannedAssignment, assignment_respond, crew_notify
-from tests.conftest import make_member
-from tests.crew.conftest import WRITEUP_PLAN, charter
+from tests.factories import WRITEUP_PLAN, charter, make_member
 
 START = datetime(2030, 5, 30, 16, 0, tzinfo=UTC)
 NOW = START - timedelta(days=3)

@@ -9,7 +9,7 @@ from icalendar import Calendar
 
 from crew.models import Assignment, AssignmentState, CrewMember
 from crew.services import crew_notify, member_feed_token_regenerate
-from tests.crew.conftest import WRITEUP_PLAN, charter
+from tests.factories import WRITEUP_PLAN, charter
 
 
 def feed(member: CrewMember):

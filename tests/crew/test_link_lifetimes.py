@@ -25,7 +25,7 @@ from crew.services import (
     crew_member_save,
     reminders_send,
 )
-from tests.crew.conftest import charter
+from tests.factories import charter
 
 NO_DANA = (PlannedAssignment("CAP_001", "captain"), PlannedAssignment("CREW_002", "deckhand"))
 

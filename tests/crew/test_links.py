@@ -15,7 +15,7 @@ from sesame.utils import get_token
 
 from crew.links import crew_answer_url, crew_login_url, valid_until_for
 from crew.services import member_links_revoke
-from tests.crew.conftest import charter
+from tests.factories import charter
 
 
 def params_of(url: str) -> dict[str, str]:

@@ -12,7 +12,7 @@ from django.test import override_settings
 
 from crew.models import Assignment
 from crew.services import PlannedAssignment, crew_notify
-from tests.crew.conftest import WRITEUP_PLAN, charter
+from tests.factories import WRITEUP_PLAN, charter
 
 NOW = datetime(2030, 5, 1, 12, 0, tzinfo=UTC)
 

@@ -9,9 +9,8 @@ from django.urls import reverse
 
 from crew import dispatch
 from crew.models import Assignment, Offer, Slot
-from tests.conftest import make_member
-from tests.crew.conftest import charter
 from tests.crew.test_concurrency import run_at_once
+from tests.factories import charter, make_member
 
 TAKERS = 6
 

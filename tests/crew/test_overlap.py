@@ -8,7 +8,7 @@ from bookings.models import Booking
 from crew.models import Assignment
 from crew.selectors import OVERLAP_LIST_LIMIT, event_id_for_booking, overlap_warnings
 from crew.services import PlannedAssignment
-from tests.crew.conftest import charter
+from tests.factories import charter
 
 START = datetime(2030, 5, 30, 16, 0, tzinfo=UTC)  # call 15:00, default shift until 20:00 UTC
 

@@ -15,7 +15,7 @@ from sesame.utils import get_token
 from crew.links import answer_scope, crew_answer_url, crew_login_url
 from crew.models import Assignment, AssignmentState, ChecklistItem, CrewMember
 from crew.services import PlannedAssignment, crew_notify
-from tests.crew.conftest import charter
+from tests.factories import charter
 
 
 def split(url: str) -> tuple[str, dict[str, str]]:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from crew.links import crew_answer_url
 from crew.models import Assignment, AssignmentState, ChecklistItem
 from crew.services import PlannedAssignment
-from tests.crew.conftest import charter
+from tests.factories import charter
 
 
 def signed_in(member) -> Client:

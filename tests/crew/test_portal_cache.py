@@ -17,7 +17,7 @@ from django.utils import timezone
 from crew.links import crew_login_url
 from crew.models import Assignment, AssignmentState, ChecklistItem
 from crew.services import PlannedAssignment, member_links_revoke
-from tests.crew.conftest import charter
+from tests.factories import charter
 from tests.workers import redis_url
 
 CARD = "crew/_assignment.html"
@@ -111,7 +111,7 @@ def test_cards_and_past_charters_render_once_then_come_from_the_cache(
 def test_a_tick_a_new_shipmate_and_a_moved_charter_show_at_once(
     shared_cache, dock, roster, templates
 ):
-    from tests.conftest import make_member
+    from tests.factories import make_member
 
     event = charter(dock, starts_at=timezone.now() + timedelta(days=5))
     client = signed_in(roster["CREW_001"])

@@ -10,7 +10,7 @@ from django.core import mail
 from crew.models import Assignment, AssignmentState
 from crew.services import assignment_respond, crew_notify, reminders_send
 from crew.tasks import send_reminders
-from tests.crew.conftest import charter
+from tests.factories import charter
 
 START = datetime(2030, 5, 30, 16, 0, tzinfo=UTC)
 TOLD = START - timedelta(days=5)
@@ -87,7 +87,7 @@ def test_no_reminders_for_past_or_cancelled_charters(told, dock):
 
 
 def test_removed_members_are_not_reminded(told, dock):
-    from tests.crew.conftest import WRITEUP_PLAN
+    from tests.factories import WRITEUP_PLAN
 
     charter(dock, plan=[p for p in WRITEUP_PLAN if p.member_code != "CREW_002"])
     assert reminders_send(now=START - timedelta(hours=20)) == 2

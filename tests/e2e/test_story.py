@@ -10,7 +10,7 @@ import pytest
 from crew.models import CrewEvent
 from guests.models import GuestPage
 from jada.models import ApiToken, hash_token
-from tests.e2e.conftest import PHONE, axe_violations, screenshot
+from tests.e2e.browser import PHONE, axe_violations, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -10,9 +10,8 @@ from crew.services import assignment_respond, crew_event_sync
 from jada.models import PipelineRun, Stage, StageRun, StageState
 from jada.services import booking_save
 from jada.summary import summary_context, summary_message
-from tests.conftest import booking_data
-from tests.crew.conftest import WRITEUP_PLAN
-from tests.e2e.conftest import PHONE, screenshot
+from tests.e2e.browser import PHONE, screenshot
+from tests.factories import WRITEUP_PLAN, booking_data
 
 LONG_ERROR = (
     "EndpointConnectionError: Could not connect to the endpoint URL: "

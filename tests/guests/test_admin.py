@@ -36,7 +36,7 @@ def test_the_list_costs_the_same_queries_for_many_pages(operator_client, dock, b
     from django.test.utils import CaptureQueriesContext
 
     from jada.services import booking_save
-    from tests.conftest import booking_data
+    from tests.factories import booking_data
 
     def queries() -> int:
         with CaptureQueriesContext(connection) as context:

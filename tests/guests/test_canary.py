@@ -10,7 +10,7 @@ from django.core import mail
 
 from guests.models import GuestPage
 from guests.services import guest_notify, guest_page_publish
-from tests.guests.conftest import crew_contacts, money_strings
+from tests.factories import CANARIES, all_spellings, canary_booking
 
 
 def unfold(ics: str) -> str:
@@ -41,12 +41,18 @@ def guest_surfaces(client, booking, s3_guest_storage) -> dict[str, str]:
 
 
 def test_no_guest_surface_shows_money_or_crew(
-    client, canary_booking, roster, s3_guest_storage, caplog
+    client, dock, roster, templates, s3_guest_storage, caplog
 ):
+    phones = ["+1 619 555 0111", "+1 619 555 0122", "+1 619 555 0133"]
+    for member, phone in zip(roster.values(), phones, strict=True):
+        member.phone = phone
+        member.save()
+    booking = canary_booking(dock, internal_notes="VIP: owner's friend")
     caplog.set_level(logging.DEBUG)
-    surfaces = guest_surfaces(client, canary_booking, s3_guest_storage)
+    surfaces = guest_surfaces(client, booking, s3_guest_storage)
     surfaces["logs"] = caplog.text
-    forbidden = money_strings(canary_booking) + crew_contacts(roster)
+    crew_contacts = [m.email for m in roster.values()] + phones
+    forbidden = all_spellings(CANARIES) + crew_contacts
     forbidden += ["VIP: owner", "guest briefing required", "Marco Reyes", "CAP_001"]
     assert "+1 619 555 0111" in forbidden and "cap001@crew.example.com" in forbidden
     assert "7319.27" in forbidden and "$7,319.27" in forbidden and "978.59" in forbidden

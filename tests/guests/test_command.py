@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 
 from guests.models import GuestPage
 from jada.services import booking_save
-from tests.conftest import booking_data
+from tests.factories import booking_data
 
 
 def run(*args: str) -> tuple[str, str]:

@@ -10,7 +10,7 @@ from django.db import connection, connections
 from bookings.selectors import booking_operational
 from bookings.services import booking_upsert
 from guests.services import guest_page_ensure, guest_page_publish
-from tests.conftest import booking_data
+from tests.factories import booking_data
 
 
 @pytest.mark.postgres

@@ -11,7 +11,7 @@ from django.conf import settings
 from guests.models import GuestPage, PageState
 from guests.services import guest_page_publish
 from jada.services import booking_save
-from tests.conftest import booking_data
+from tests.factories import booking_data
 
 
 def uploads(requests):

@@ -17,7 +17,8 @@ from guests.models import GuestPage, PageState
 from guests.services import guest_page_ensure, guest_page_publish
 from jada.pipeline.retry import is_transient
 from jada.settings import guest_pages_storage
-from tests.conftest import booking_data, require_service
+from tests.factories import booking_data
+from tests.workers import require_service
 
 
 class HangingServer:

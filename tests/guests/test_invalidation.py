@@ -12,7 +12,7 @@ from guests import cloudfront
 from guests.models import GuestPage, PageState
 from guests.services import guest_page_publish, guest_pages_publish_bulk
 from jada.services import booking_save
-from tests.conftest import booking_data
+from tests.factories import booking_data
 
 
 @pytest.fixture

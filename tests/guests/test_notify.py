@@ -12,7 +12,7 @@ from guests.models import GuestPage
 from guests.services import guest_notify
 from guests.storage import page_read
 from jada.services import booking_save
-from tests.conftest import booking_data
+from tests.factories import booking_data
 
 
 @pytest.fixture(autouse=True)

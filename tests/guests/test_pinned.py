@@ -10,7 +10,7 @@ from guests import cloudfront, render
 from guests.models import GuestPage
 from guests.services import guest_pages_publish_bulk
 from jada.services import booking_save
-from tests.conftest import booking_data
+from tests.factories import booking_data
 from tests.guests.test_invalidation import created, references
 from tests.guests.test_render import rendered_for
 

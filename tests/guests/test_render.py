@@ -19,7 +19,7 @@ from guests.models import GuestPage
 from guests.render import GuestFacts, page_revise, render_page
 from guests.services import guest_page_ensure
 from jada.services import booking_save
-from tests.conftest import booking_data
+from tests.factories import booking_data
 
 
 def rendered_for(booking):

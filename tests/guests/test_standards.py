@@ -14,7 +14,7 @@ from guests.models import GuestPage
 from guests.services import guest_notify, guest_page_publish
 from guests.storage import page_read
 from jada.services import booking_save
-from tests.conftest import booking_data
+from tests.factories import booking_data
 from tests.guests.test_render import ics_of
 
 

@@ -63,7 +63,7 @@ def test_ids_are_case_insensitive_like_the_cloudfront_function(client, booking):
 
 def test_an_overwritten_page_keeps_its_name(client, dock, booking, guest_pages_in_tmp):
     from jada.services import booking_save
-    from tests.conftest import booking_data
+    from tests.factories import booking_data
 
     guest_page_publish(booking_id=booking.pk)
     booking_save(data=booking_data(dock, guest_count=7), via="test")

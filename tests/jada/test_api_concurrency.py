@@ -12,8 +12,8 @@ from bookings.models import AuditEntry, Booking, Financials
 from crew.models import CrewEvent
 from guests.models import GuestPage
 from jada.models import PipelineRun
-from tests.conftest import require_service
 from tests.jada.intake_support import new_token, post, write_up
+from tests.workers import require_service
 
 THREADS = 8
 

@@ -21,9 +21,8 @@ import pytest
 from django.db import connection
 
 from bookings.models import Booking
-from tests.conftest import require_service
 from tests.jada.intake_support import new_token, write_up
-from tests.workers import ROOT, database_url
+from tests.workers import ROOT, database_url, require_service
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 

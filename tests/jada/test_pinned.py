@@ -16,7 +16,7 @@ from crew.models import Assignment
 from jada import pipeline
 from jada.models import PipelineRun, Stage, StageRun, StageState
 from jada.services import booking_save
-from tests.conftest import booking_data
+from tests.factories import booking_data
 from tests.jada.intake_support import new_token, post, write_up
 
 pytestmark = pytest.mark.django_db

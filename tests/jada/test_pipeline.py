@@ -25,7 +25,7 @@ from jada import pipeline
 from jada.celery import app as celery_app
 from jada.models import PipelineRun, Stage, StageRun, StageState
 from jada.services import booking_save
-from tests.conftest import booking_data
+from tests.factories import booking_data
 from tests.workers import forget_connections
 
 pytestmark = pytest.mark.django_db

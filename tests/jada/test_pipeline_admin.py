@@ -10,7 +10,7 @@ from django.utils.formats import date_format
 
 from jada.models import ApiToken, PipelineRun, Stage, StageRun, StageState, hash_token
 from jada.services import booking_save
-from tests.conftest import booking_data
+from tests.factories import booking_data
 
 pytestmark = pytest.mark.django_db
 

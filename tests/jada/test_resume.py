@@ -13,7 +13,7 @@ from django.db import transaction
 from jada import tasks
 from jada.models import PipelineRun, StageRun
 from jada.services import booking_save
-from tests.conftest import booking_data
+from tests.factories import booking_data
 
 pytestmark = pytest.mark.django_db
 

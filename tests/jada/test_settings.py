@@ -232,6 +232,8 @@ def test_email_comes_from_its_url_or_its_parts(tmp_path):
     del env["EMAIL_URL"]
     env.update(EMAIL_HOST="mail.internal", EMAIL_PORT="2525", EMAIL_USE_SSL="1")
     assert probe(env, shown + ", s.EMAIL_USE_SSL") == "smtp mail.internal 2525 False True"
+
+
 def app_sources() -> dict[str, str]:
     return {
         str(path.relative_to(ROOT)): path.read_text()

@@ -23,7 +23,7 @@ from crew.services import PlannedAssignment, assignment_respond
 from jada import pipeline
 from jada.models import PipelineRun, Stage, StageRun, StageState
 from jada.summary import summary_send
-from tests.conftest import booking_data
+from tests.factories import booking_data
 
 pytestmark = pytest.mark.django_db
 

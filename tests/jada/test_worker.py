@@ -26,8 +26,8 @@ from jada import pipeline, tasks
 from jada.celery import app as celery_app
 from jada.models import PipelineRun, Stage, StageRun, StageState
 from jada.settings import guest_pages_storage
-from tests.conftest import require_service
 from tests.jada.intake_support import new_token, post, write_up
+from tests.workers import require_service
 
 pytestmark = [
     pytest.mark.services,

@@ -1,5 +1,8 @@
 """Browser tests: Debian's Chromium through Playwright, a live server, and a real Celery worker.
 
+Fixtures for the whole suite (registered by `pytest_plugins` in tests/conftest.py) and the
+helpers the browser tests import.
+
 The worker runs in a thread of this process against Redis (`JADA_TEST_REDIS_URL`), so it shares
 the test database, the live server's settings and `mail.outbox`; without Redis the stages run
 eagerly (locally only: CI sets the URL).
@@ -18,8 +21,7 @@ import pytest
 from django.core import mail
 from django.db import connection
 
-from tests.conftest import require_service
-from tests.workers import broker, database_url, redis_url, worker_processes
+from tests.workers import broker, database_url, redis_url, require_service, worker_processes
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
