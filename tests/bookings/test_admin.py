@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -28,6 +26,7 @@ from tests.factories import (
     canary_booking,
     make_assignments,
 )
+from tests.helpers import export
 
 CANARY = CANARY_AMOUNTS
 
@@ -553,18 +552,6 @@ def test_the_retry_action_requeues_a_failed_stage(
 
 
 # --- CSV export -------------------------------------------------------------------------------
-
-
-def export(client, user, booking: Booking) -> tuple[str, list[dict[str, str]]]:
-    client.force_login(user)
-    response = client.post(
-        reverse("admin:bookings_booking_changelist"),
-        {"action": "export_csv", "_selected_action": [booking.pk]},
-    )
-    assert response.status_code == 200
-    assert response["Content-Type"].startswith("text/csv")
-    text = response.content.decode()
-    return text, list(csv.DictReader(io.StringIO(text)))
 
 
 def test_the_csv_export_carries_money_for_alice(client, alice, dock, roster, templates):

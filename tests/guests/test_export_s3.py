@@ -11,6 +11,7 @@ from django.conf import settings
 from guests.models import GuestPage, PageState
 from guests.services import guest_page_publish
 from jada.services import booking_save
+from tests.aws import assert_fit_for_a_page_that_changes
 from tests.factories import booking_data
 
 
@@ -20,15 +21,6 @@ def uploads(requests):
 
 def invalidation_calls(requests):
     return [r for r in requests if r.service == "cloudfront" and r.method == "POST"]
-
-
-def assert_fit_for_a_page_that_changes(cache_control: str) -> None:
-    """Caches may keep the page minutes at most, and must ask again after that."""
-    directives = {d.strip().split("=")[0]: d.strip() for d in cache_control.split(",")}
-    assert "immutable" not in directives and "no-cache" not in directives
-    max_age = int(directives["max-age"].split("=")[1])
-    assert 0 < max_age <= 300
-    assert "must-revalidate" in directives
 
 
 def test_it_uploads_the_page_with_its_headers(booking, s3_guest_storage):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.guests.test_cloudfront_function import event, run
+from tests.guests.cloudfront import event, run
 
 CASES = json.loads(Path(__file__).with_name("guest_page_ids.json").read_text())["cases"]
 # Every object name a too-lenient mapping could produce, stored so a wrong lookup would succeed.

@@ -6,7 +6,6 @@ import hashlib
 import re
 from dataclasses import replace
 from datetime import UTC, datetime
-from urllib.parse import unquote
 
 import html5lib
 import pytest
@@ -20,6 +19,7 @@ from guests.render import GuestFacts, page_revise, render_page
 from guests.services import guest_page_ensure
 from jada.services import booking_save
 from tests.factories import booking_data
+from tests.helpers import page_ics_of as ics_of
 
 
 def rendered_for(booking):
@@ -28,12 +28,6 @@ def rendered_for(booking):
     facts = GuestFacts.of(projection)
     page_revise(page, facts)
     return page, render_page(page, facts)
-
-
-def ics_of(html: str) -> bytes:
-    match = re.search(r'href="data:text/calendar;charset=utf-8,([^"]+)"', html)
-    assert match, "the page links its calendar entry as a data: URI"
-    return unquote(match.group(1).replace("&#x27;", "'")).encode()
 
 
 def fill(model, field: str, unit: str) -> str:

@@ -15,7 +15,7 @@ from guests.services import guest_notify, guest_page_publish
 from guests.storage import page_read
 from jada.services import booking_save
 from tests.factories import booking_data
-from tests.guests.test_render import ics_of
+from tests.helpers import page_ics_of as ics_of
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from guests.models import GuestPage
 from guests.services import guest_page_publish
-from tests.guests.test_export_s3 import assert_fit_for_a_page_that_changes
+from tests.aws import assert_fit_for_a_page_that_changes
 
 
 def test_the_default_storage_is_the_file_system(booking, guest_pages_in_tmp):
