@@ -323,7 +323,7 @@ class CrewAlert(models.Model):
 
 
 class LinkRequest(models.Model):
-    """A "send me a new link" request, kept for rate limiting by address and by client."""
+    """An attempt crew.limits counts: "send me a new link", or a failed admin sign-in."""
 
     email_hash = models.CharField(max_length=64, db_index=True)
     client = models.CharField(max_length=64, db_index=True)

@@ -1,9 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from jada.signin import AdminLoginForm
+
 admin.site.site_header = "JADA · charter operations"
 admin.site.site_title = "JADA"
 admin.site.index_title = "Bookings, crew and guest pages"
+admin.site.login_form = AdminLoginForm  # rate limited per account and per client
 admin.site.site_url = None  # no public site behind "View site": the guest pages are elsewhere
 
 urlpatterns = [
