@@ -14,7 +14,7 @@ def bench_dispatch(quick: bool, *, row, worker, create_booking) -> None:
     """A deckhand declines; every other free deckhand (200) gets the offer by email."""
     from crew.models import Assignment, CrewMember, Offer, Role
     from crew.services import assignment_respond
-    from tests.conftest import make_member
+    from tests.factories import make_member
 
     roster = 50 if quick else 200
     for n in range(roster):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.test import Client
 
 from bookings.models import Dock
 from crew.models import ChecklistTemplate, CrewEvent, CrewMember, Role
@@ -83,3 +84,11 @@ def booking(db, dock, roster, templates):
 def event(db, dock, roster, templates) -> CrewEvent:
     """The write-up's charter with its captain and two deckhands (one on a 5-hour shift)."""
     return charter(dock)
+
+
+@pytest.fixture
+def staff(bob) -> Client:
+    """The dispatcher's admin client."""
+    client = Client()
+    client.force_login(bob)
+    return client

@@ -24,6 +24,12 @@ WRITEUP_PLAN = (
     PlannedAssignment("CREW_001", "deckhand", 300),
     PlannedAssignment("CREW_002", "deckhand"),
 )
+# The same crew, each on the shift a charter gives by default.
+SAME_SHIFT_PLAN = (
+    PlannedAssignment("CAP_001", "captain"),
+    PlannedAssignment("CREW_001", "deckhand"),
+    PlannedAssignment("CREW_002", "deckhand"),
+)
 
 
 def booking_data(dock: Dock, **overrides) -> BookingData:

@@ -5,12 +5,21 @@ from __future__ import annotations
 import csv
 import io
 import re
+import threading
 from urllib.parse import unquote
 
 from django.core import mail
+from django.db import connections
+from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
+from bookings.formatting import local
 from bookings.models import Booking
+from bookings.selectors import booking_operational
+from crew.models import Assignment, CrewEvent
+from guests.render import GuestFacts, page_revise, render_page
+from guests.services import guest_page_ensure
 
 
 def by_address(address: str):
@@ -41,3 +50,131 @@ def export(client, user, booking: Booking) -> tuple[str, list[dict[str, str]]]:
     assert response["Content-Type"].startswith("text/csv")
     text = response.content.decode()
     return text, list(csv.DictReader(io.StringIO(text)))
+
+
+def run_at_once(target, times: int = 2) -> tuple[list, list]:
+    """`target(n)` in `times` threads released together; (results, errors)."""
+    barrier = threading.Barrier(times)
+    results, errors = [], []
+
+    def work(n: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results.append(target(n))
+        except Exception as e:  # reported below; a thread cannot fail the test itself
+            errors.append(e)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(times)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results, errors
+
+
+def run_twice_at_once(target) -> tuple[list, list]:
+    return run_at_once(lambda _: target())
+
+
+def rendered_for(booking):
+    projection = booking_operational(booking.pk)
+    page = guest_page_ensure(booking=projection)
+    facts = GuestFacts.of(projection)
+    page_revise(page, facts)
+    return page, render_page(page, facts)
+
+
+def post_data(booking: Booking | None = None, **overrides) -> dict[str, str]:
+    """A complete change-form POST for the booking admin (the split date/time widget)."""
+    data = {
+        "source": "direct",
+        "external_ref": "DIRECT-77",
+        "guest_name": "Riley Quinn",
+        "guest_email": "riley@guest.example.com",
+        "guest_phone": "+1 555 0177",
+        "guest_count": "6",
+        "starts_at_0": "2030-05-30",
+        "starts_at_1": "09:00:00",
+        "duration_minutes": "180",
+        "status": "confirmed",
+        "notes": "Sunset cruise",
+        "internal_notes": "",
+    }
+    if booking is not None:
+        financials = booking.financials
+        data.update(
+            {
+                "source": booking.source,
+                "external_ref": booking.external_ref,
+                "guest_name": booking.guest_name,
+                "guest_email": booking.guest_email,
+                "guest_phone": booking.guest_phone,
+                "guest_count": str(booking.guest_count),
+                "duration_minutes": str(booking.duration_minutes),
+                "dock": str(booking.dock_id),
+                "status": booking.status,
+                "notes": booking.notes,
+                "internal_notes": booking.internal_notes,
+                "gross_revenue": str(financials.gross_revenue),
+                "crew_cost": str(financials.crew_cost),
+                "captain_cost": str(financials.captain_cost),
+                "fee_percent": str(financials.fee_percent),
+            }
+        )
+        starts = local(booking.starts_at)
+        data["starts_at_0"], data["starts_at_1"] = f"{starts:%Y-%m-%d}", f"{starts:%H:%M:%S}"
+    data.update({k: str(v) for k, v in overrides.items()})
+    return data
+
+
+def signed_in(member) -> Client:
+    """A client signed in as the crew member, as a magic link would."""
+    client = Client()
+    client.force_login(member.user, backend="sesame.backends.ModelBackend")
+    return client
+
+
+def formset_data(event: CrewEvent, rows: list[dict], deleted: set[str] = frozenset()) -> dict:
+    """The inline formset as the browser posts it: existing rows first, then new ones."""
+    existing = list(
+        Assignment.objects.filter(event=event, removed_at__isnull=True)
+        .select_related("member")
+        .order_by("call_at", "pk")
+    )
+    data = {
+        "assignments-TOTAL_FORMS": str(len(existing) + len(rows)),
+        "assignments-INITIAL_FORMS": str(len(existing)),
+        "assignments-MIN_NUM_FORMS": "0",
+        "assignments-MAX_NUM_FORMS": "1000",
+    }
+    zone = timezone.get_current_timezone()
+    for i, a in enumerate(existing):
+        local = a.call_at.astimezone(zone)
+        data.update(
+            {
+                f"assignments-{i}-id": str(a.pk),
+                f"assignments-{i}-event": str(event.pk),
+                f"assignments-{i}-member": str(a.member_id),
+                f"assignments-{i}-role": a.role,
+                f"assignments-{i}-call_at_0": f"{local:%Y-%m-%d}",
+                f"assignments-{i}-call_at_1": f"{local:%H:%M:%S}",
+                f"assignments-{i}-shift_minutes": str(a.shift_minutes),
+            }
+        )
+        if a.member.code in deleted:
+            data[f"assignments-{i}-DELETE"] = "on"
+    for j, row in enumerate(rows, start=len(existing)):
+        local = row["call_at"].astimezone(zone)
+        data.update(
+            {
+                f"assignments-{j}-event": str(event.pk),
+                f"assignments-{j}-member": str(row["member"].pk),
+                f"assignments-{j}-role": row["role"],
+                f"assignments-{j}-call_at_0": f"{local:%Y-%m-%d}",
+                f"assignments-{j}-call_at_1": f"{local:%H:%M:%S}",
+                f"assignments-{j}-shift_minutes": str(row["shift_minutes"]),
+            }
+        )
+    return data

@@ -12,7 +12,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from bookings.formatting import zone as operator_zone
 from bookings.models import DIRECTIONS_MAX_LENGTH, AuditEntry, Booking, Dock, Financials, Status
 from crew.models import CrewEvent
 from jada import pipeline
@@ -26,52 +25,9 @@ from tests.factories import (
     canary_booking,
     make_assignments,
 )
-from tests.helpers import export
+from tests.helpers import export, post_data
 
 CANARY = CANARY_AMOUNTS
-
-
-def post_data(booking: Booking | None = None, **overrides) -> dict[str, str]:
-    """A complete change-form POST for the booking admin (the split date/time widget)."""
-    data = {
-        "source": "direct",
-        "external_ref": "DIRECT-77",
-        "guest_name": "Riley Quinn",
-        "guest_email": "riley@guest.example.com",
-        "guest_phone": "+1 555 0177",
-        "guest_count": "6",
-        "starts_at_0": "2030-05-30",
-        "starts_at_1": "09:00:00",
-        "duration_minutes": "180",
-        "status": "confirmed",
-        "notes": "Sunset cruise",
-        "internal_notes": "",
-    }
-    if booking is not None:
-        financials = booking.financials
-        data.update(
-            {
-                "source": booking.source,
-                "external_ref": booking.external_ref,
-                "guest_name": booking.guest_name,
-                "guest_email": booking.guest_email,
-                "guest_phone": booking.guest_phone,
-                "guest_count": str(booking.guest_count),
-                "duration_minutes": str(booking.duration_minutes),
-                "dock": str(booking.dock_id),
-                "status": booking.status,
-                "notes": booking.notes,
-                "internal_notes": booking.internal_notes,
-                "gross_revenue": str(financials.gross_revenue),
-                "crew_cost": str(financials.crew_cost),
-                "captain_cost": str(financials.captain_cost),
-                "fee_percent": str(financials.fee_percent),
-            }
-        )
-        starts = booking.starts_at.astimezone(operator_zone())
-        data["starts_at_0"], data["starts_at_1"] = f"{starts:%Y-%m-%d}", f"{starts:%H:%M:%S}"
-    data.update({k: str(v) for k, v in overrides.items()})
-    return data
 
 
 @pytest.fixture

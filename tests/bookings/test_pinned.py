@@ -9,14 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from bookings.models import Financials
-from tests.bookings.test_admin import (
-    CANARY,
-    CANARY_NET,
-    assert_no_money,
-    canary_booking,
-    export,
-    post_data,
-)
+from tests.factories import CANARY_AMOUNTS as CANARY
+from tests.factories import CANARY_NET, assert_no_money, canary_booking
+from tests.helpers import export, post_data
 
 
 @pytest.fixture

@@ -4,24 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from crew.links import crew_login_url
 from crew.models import Assignment, AssignmentState, ChecklistTemplate, CrewEvent, CrewMember
 from crew.services import PlannedAssignment, checklist_item_tick
 from jada.models import PipelineRun
 from tests.factories import charter
-
-
-@pytest.fixture
-def staff(bob) -> Client:
-    client = Client()
-    client.force_login(bob)
-    return client
+from tests.helpers import formset_data
 
 
 def test_adding_a_member_gives_them_a_user_without_a_password(staff):
@@ -156,50 +148,6 @@ def test_the_event_page_names_the_operator_zone(staff, event):
     # 2030-05-30 16:00 UTC is 9:00 AM in Los Angeles (PDT).
     assert "9:00 AM PDT" in html
     assert "In America/Los_Angeles." in html
-
-
-def formset_data(event: CrewEvent, rows: list[dict], deleted: set[str] = frozenset()) -> dict:
-    """The inline formset as the browser posts it: existing rows first, then new ones."""
-    existing = list(
-        Assignment.objects.filter(event=event, removed_at__isnull=True)
-        .select_related("member")
-        .order_by("call_at", "pk")
-    )
-    data = {
-        "assignments-TOTAL_FORMS": str(len(existing) + len(rows)),
-        "assignments-INITIAL_FORMS": str(len(existing)),
-        "assignments-MIN_NUM_FORMS": "0",
-        "assignments-MAX_NUM_FORMS": "1000",
-    }
-    zone = timezone.get_current_timezone()
-    for i, a in enumerate(existing):
-        local = a.call_at.astimezone(zone)
-        data.update(
-            {
-                f"assignments-{i}-id": str(a.pk),
-                f"assignments-{i}-event": str(event.pk),
-                f"assignments-{i}-member": str(a.member_id),
-                f"assignments-{i}-role": a.role,
-                f"assignments-{i}-call_at_0": f"{local:%Y-%m-%d}",
-                f"assignments-{i}-call_at_1": f"{local:%H:%M:%S}",
-                f"assignments-{i}-shift_minutes": str(a.shift_minutes),
-            }
-        )
-        if a.member.code in deleted:
-            data[f"assignments-{i}-DELETE"] = "on"
-    for j, row in enumerate(rows, start=len(existing)):
-        local = row["call_at"].astimezone(zone)
-        data.update(
-            {
-                f"assignments-{j}-event": str(event.pk),
-                f"assignments-{j}-member": str(row["member"].pk),
-                f"assignments-{j}-role": row["role"],
-                f"assignments-{j}-call_at_0": f"{local:%Y-%m-%d}",
-                f"assignments-{j}-call_at_1": f"{local:%H:%M:%S}",
-                f"assignments-{j}-shift_minutes": str(row["shift_minutes"]),
-            }
-        )
-    return data
 
 
 def test_changing_the_crew_goes_through_the_pipeline(staff, dock, roster, templates):

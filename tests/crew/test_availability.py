@@ -10,8 +10,8 @@ from django.utils import timezone
 from crew import dispatch
 from crew.availability import event_availability_warnings
 from crew.models import Offer, Unavailability
-from tests.crew.test_portal import signed_in
 from tests.factories import make_member
+from tests.helpers import signed_in
 
 NOW = datetime(2030, 5, 27, tzinfo=UTC)
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.core import mail
-from django.db import connection, connections
+from django.db import connection
 
 from crew.services import crew_notify, reminders_send
 from tests.factories import charter
+from tests.helpers import run_at_once, run_twice_at_once
 
 
 def untold(event) -> None:
@@ -20,32 +19,6 @@ def untold(event) -> None:
         notified_version=0, notified_snapshot={}, notified_at=None
     )
     mail.outbox.clear()
-
-
-def run_at_once(target, times: int = 2) -> tuple[list, list]:
-    """`target(n)` in `times` threads released together; (results, errors)."""
-    barrier = threading.Barrier(times)
-    results, errors = [], []
-
-    def work(n: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results.append(target(n))
-        except Exception as e:  # reported below; a thread cannot fail the test itself
-            errors.append(e)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(times)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results, errors
-
-
-def run_twice_at_once(target) -> tuple[list, list]:
-    return run_at_once(lambda _: target())
 
 
 @pytest.mark.postgres

@@ -15,7 +15,7 @@ from crew import dispatch
 from crew.links import crew_answer_url
 from crew.models import Assignment, ChecklistItem, CrewMember
 from crew.services import NotAllowed, assignment_respond, checklist_item_tick, crew_notify
-from tests.crew.test_portal import signed_in
+from tests.helpers import signed_in
 
 NOW = datetime(2030, 5, 1, tzinfo=UTC)
 

@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from crew.models import Assignment, AssignmentState, Offer, Slot, Unavailability
 from crew.services import assignment_respond
-from tests.conftest import make_member
-from tests.crew.test_admin import formset_data, staff  # noqa: F401 (fixture)
+from tests.factories import make_member
+from tests.helpers import formset_data
 
 NOW = datetime(2030, 5, 1, tzinfo=UTC)
 
@@ -19,7 +19,7 @@ def change_url(event) -> str:
     return reverse("admin:crew_crewevent_change", args=[event.pk])
 
 
-def test_the_event_page_shows_fill_by_state_and_open_slots(staff, event):  # noqa: F811
+def test_the_event_page_shows_fill_by_state_and_open_slots(staff, event):
     Assignment.objects.filter(member__code="CREW_001").update(state=AssignmentState.ACCEPTED)
     with_slot = Assignment.objects.get(member__code="CREW_002")
     assignment_respond(assignment=with_slot, accepted=False, reason="Sick", now=NOW)
@@ -30,7 +30,7 @@ def test_the_event_page_shows_fill_by_state_and_open_slots(staff, event):  # noq
 
 
 def test_the_operator_adds_an_open_deckhand_slot_and_it_is_offered(
-    staff,  # noqa: F811
+    staff,
     event,
     django_capture_on_commit_callbacks,
 ):
@@ -45,7 +45,7 @@ def test_the_operator_adds_an_open_deckhand_slot_and_it_is_offered(
 
 
 def test_offering_off_per_charter_then_offer_again(
-    staff,  # noqa: F811
+    staff,
     event,
     django_capture_on_commit_callbacks,
 ):
@@ -62,13 +62,13 @@ def test_offering_off_per_charter_then_offer_again(
     assert Offer.objects.get().member.code == "CREW_007"
 
 
-def test_the_event_page_warns_of_a_member_away_that_day(staff, event, roster):  # noqa: F811
+def test_the_event_page_warns_of_a_member_away_that_day(staff, event, roster):
     Unavailability.objects.create(member=roster["CREW_002"], day=date(2030, 5, 30))
     html = staff.get(change_url(event)).content.decode()
     assert "Sam Ortiz (CREW_002) marked Thu 30 May 2030 as a day they cannot work" in html
 
 
-def test_the_booking_page_shows_the_crew_fill(staff, event):  # noqa: F811
+def test_the_booking_page_shows_the_crew_fill(staff, event):
     url = reverse("admin:bookings_booking_change", args=[event.booking_id])
     html = staff.get(url).content.decode()
     assert "Crew: " in html and "0 ✓ · 3 awaiting · no accepted captain" in html

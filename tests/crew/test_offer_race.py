@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from crew import dispatch
 from crew.models import Assignment, Offer, Slot
-from tests.crew.test_concurrency import run_at_once
 from tests.factories import charter, make_member
+from tests.helpers import run_at_once
 
 TAKERS = 6
 

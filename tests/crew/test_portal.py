@@ -15,12 +15,7 @@ from crew.links import crew_answer_url
 from crew.models import Assignment, AssignmentState, ChecklistItem
 from crew.services import PlannedAssignment
 from tests.factories import charter
-
-
-def signed_in(member) -> Client:
-    client = Client()
-    client.force_login(member.user, backend="sesame.backends.ModelBackend")
-    return client
+from tests.helpers import signed_in
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,19 @@ def run(events: list[dict]) -> list[dict]:
         check=True,
     )
     return json.loads(completed.stdout)
+
+
+def created(reference: str, id_: str = "I1") -> dict:
+    return {
+        "Location": f"https://cloudfront.amazonaws.com/2020-05-31/distribution/D/invalidation/{id_}",
+        "Invalidation": {
+            "Id": id_,
+            "Status": "InProgress",
+            "CreateTime": datetime(2030, 1, 1, tzinfo=UTC),
+            "InvalidationBatch": {"Paths": {"Quantity": 0}, "CallerReference": reference},
+        },
+    }
+
+
+def references(calls: list[dict]) -> list[str]:
+    return [c["InvalidationBatch"]["CallerReference"] for c in calls]

@@ -13,6 +13,7 @@ from guests.models import GuestPage, PageState
 from guests.services import guest_page_publish, guest_pages_publish_bulk
 from jada.services import booking_save
 from tests.factories import booking_data
+from tests.guests.cloudfront import created, references
 
 
 @pytest.fixture
@@ -34,22 +35,6 @@ def stubbed_cloudfront(s3_guest_storage, monkeypatch):
     with Stubber(client) as stubber:
         yield stubber, calls
         stubber.assert_no_pending_responses()
-
-
-def created(reference: str, id_: str = "I1") -> dict:
-    return {
-        "Location": f"https://cloudfront.amazonaws.com/2020-05-31/distribution/D/invalidation/{id_}",
-        "Invalidation": {
-            "Id": id_,
-            "Status": "InProgress",
-            "CreateTime": datetime(2030, 1, 1, tzinfo=UTC),
-            "InvalidationBatch": {"Paths": {"Quantity": 0}, "CallerReference": reference},
-        },
-    }
-
-
-def references(calls: list[dict]) -> list[str]:
-    return [c["InvalidationBatch"]["CallerReference"] for c in calls]
 
 
 def test_a_retried_publish_sends_the_same_reference(booking, stubbed_cloudfront):

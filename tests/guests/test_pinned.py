@@ -11,8 +11,8 @@ from guests.models import GuestPage
 from guests.services import guest_pages_publish_bulk
 from jada.services import booking_save
 from tests.factories import booking_data
-from tests.guests.test_invalidation import created, references
-from tests.guests.test_render import rendered_for
+from tests.guests.cloudfront import created, references
+from tests.helpers import rendered_for
 
 
 def test_guest_page_text_is_escaped(dock, roster, templates):

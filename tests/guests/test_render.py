@@ -16,18 +16,10 @@ from bookings.models import Booking, Dock
 from bookings.selectors import booking_operational
 from guests.models import GuestPage
 from guests.render import GuestFacts, page_revise, render_page
-from guests.services import guest_page_ensure
 from jada.services import booking_save
 from tests.factories import booking_data
 from tests.helpers import page_ics_of as ics_of
-
-
-def rendered_for(booking):
-    projection = booking_operational(booking.pk)
-    page = guest_page_ensure(booking=projection)
-    facts = GuestFacts.of(projection)
-    page_revise(page, facts)
-    return page, render_page(page, facts)
+from tests.helpers import rendered_for
 
 
 def fill(model, field: str, unit: str) -> str:

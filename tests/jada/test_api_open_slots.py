@@ -8,7 +8,7 @@ from django.core import mail
 from crew import offers
 from crew.models import Offer, Slot
 from jada.models import PipelineRun
-from tests.conftest import make_member
+from tests.factories import make_member
 from tests.jada.intake_support import new_token, post, write_up
 
 pytestmark = pytest.mark.django_db

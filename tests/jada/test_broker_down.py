@@ -75,7 +75,7 @@ def test_a_save_waits_under_a_second_for_a_down_redis_and_the_sweeper_queues_it(
 
 
 def test_the_readme_says_how_the_worker_is_supervised_and_restarted():
-    from tests.test_deploy import README
+    from tests.environments import README
 
     processes = README.split("Processes (the", 1)[1].split("Services:", 1)[0]
     assert "celery -A jada worker" in processes

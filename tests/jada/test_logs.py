@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from jada.lib.logs import path_for_log
-from tests.test_deploy import PROCFILE, ROOT, clean_env
+from tests.environments import PROCFILE, ROOT, clean_env
 
 FEED_TOKEN = "FeedS3cretT0ken"  # made up: the logs must not show it
 VESSEL_TOKEN = "VesselS3cretT0ken"

@@ -27,9 +27,8 @@ from jada import pipeline
 from jada.models import PipelineRun
 from jada.pipeline.retry import is_transient
 from jada.summary import summary_send
-from tests.conftest import booking_data
-from tests.crew.conftest import charter
-from tests.jada.test_summary import PLAN
+from tests.factories import SAME_SHIFT_PLAN as PLAN
+from tests.factories import booking_data, charter
 
 
 class WorkerKilled(BaseException):

@@ -19,20 +19,17 @@ from django.utils import timezone
 
 from bookings.services import booking_upsert
 from crew.models import Assignment
-from crew.services import PlannedAssignment, assignment_respond
+from crew.services import assignment_respond
 from jada import pipeline
 from jada.models import PipelineRun, Stage, StageRun, StageState
 from jada.summary import summary_send
-from tests.factories import booking_data
+from tests.factories import SAME_SHIFT_PLAN, booking_data
 
 pytestmark = pytest.mark.django_db
 
 SECRET = "whsec-test-4f1b2c-9d8e7a6b5c4d3e2f1a0b"  # 32 characters or more, as required
-PLAN = [
-    PlannedAssignment("CAP_001", "captain"),
-    PlannedAssignment("CREW_001", "deckhand"),
-    PlannedAssignment("CREW_002", "deckhand"),
-]
+# The write-up's crew, every deckhand on the charter's own shift.
+PLAN = SAME_SHIFT_PLAN
 
 
 @dataclass
