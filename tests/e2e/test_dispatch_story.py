@@ -10,9 +10,15 @@ import pytest
 
 from crew.models import Assignment
 from jada.models import ApiToken, hash_token
-from tests.conftest import make_member
-from tests.e2e.conftest import axe_violations, screenshot
-from tests.e2e.test_story import TOKEN, payload, post_booking, wait_for_pipeline
+from tests.e2e.browser import (
+    TOKEN,
+    axe_violations,
+    payload,
+    post_booking,
+    screenshot,
+    wait_for_pipeline,
+)
+from tests.factories import make_member
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

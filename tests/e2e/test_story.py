@@ -3,63 +3,23 @@
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 
 from crew.models import CrewEvent
 from guests.models import GuestPage
 from jada.models import ApiToken, hash_token
-from tests.e2e.browser import PHONE, axe_violations, screenshot
+from tests.e2e.browser import (
+    PHONE,
+    TOKEN,
+    axe_violations,
+    payload,
+    post_booking,
+    screenshot,
+    wait_for_pipeline,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-TOKEN = "e2e-intake-token-5c1b8d2f7a90"
-
-
-def payload(**overrides) -> dict:
-    values = {
-        "source": "boatsetter",
-        "external_ref": "BS-2024-0530",
-        "event_type": "booking",
-        "charter_date": "2030-05-30",
-        "start_time": "09:00",
-        "duration_hours": 3,
-        "gross_revenue": "840.75",
-        "crew_cost": "250.00",
-        "captain_cost": "150.00",
-        "port_fee_percent": "18",
-        "guest": {"name": "Jordan Avery", "email": "jordan@guest.example.com", "count": 4},
-        "location": "Sheraton Hotel Dock",
-        "captain_id": "CAP_001",
-        "crew_assignments": [{"crew_id": "CREW_001", "role": "deckhand", "duration_hours": 5}],
-        "notes": "Boatsetter charter, guest briefing required",
-    }
-    values.update(overrides)
-    return values
-
-
-def post_booking(api, base: str, body: dict) -> dict:
-    response = api.post(
-        f"{base}/api/bookings", data=body, headers={"X-Dashboard-Token": TOKEN}, timeout=30_000
-    )
-    assert response.status in (200, 201), response.text()
-    return response.json()
-
-
-def wait_for_pipeline(api, base: str, booking_id: int, *, timeout: float = 60) -> dict:
-    """Poll the API until no stage of the latest run is pending or running."""
-    deadline = time.monotonic() + timeout
-    while True:
-        response = api.get(
-            f"{base}/api/bookings/{booking_id}", headers={"X-Dashboard-Token": TOKEN}
-        )
-        stages = response.json()["pipeline"]
-        if stages and not set(stages.values()) & {"pending", "running"}:
-            assert "failed" not in stages.values(), stages
-            return stages
-        assert time.monotonic() < deadline, f"pipeline still running: {stages}"
-        time.sleep(0.2)
 
 
 def no_serious_violations(page, what: str) -> None:
