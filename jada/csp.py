@@ -1,9 +1,9 @@
 """Content-Security-Policy for the admin and the crew portal (Django 5.2 has none built in).
 
-Modelled on django-csp's middleware: a nonce per request (`request.csp_nonce`, for the few
-inline <style> blocks), a header only where none is set yet, and Django's technical 404/500
-pages left alone with DEBUG on (they inline their scripts). Guest pages carry their own policy
-and are not touched; neither is the API, which serves JSON only.
+Modelled on django-csp's middleware: a nonce per request (`request.csp_nonce`) for the few
+inline <style> and <script> blocks, a header only where none is set yet, and Django's technical
+404/500 pages left alone with DEBUG on (they inline their scripts). Guest pages carry their own
+policy and are not touched; neither is the API, which serves JSON only.
 """
 
 from __future__ import annotations
@@ -20,12 +20,17 @@ HEADER = "Content-Security-Policy"
 
 
 def policy(nonce: str) -> str:
-    """Scripts and styles from this site only (styles also with the page's nonce); unframable."""
+    """Scripts and styles from this site or carrying the response's nonce; unframable.
+
+    Style attributes (`style="…"`, which cannot run code) are allowed; <style> elements need
+    the nonce.
+    """
     return "; ".join(
         [
             "default-src 'self'",
-            "script-src 'self'",
+            f"script-src 'self' 'nonce-{nonce}'",
             f"style-src 'self' 'nonce-{nonce}'",
+            "style-src-attr 'unsafe-inline'",
             "img-src 'self' data:",
             "font-src 'self'",
             "connect-src 'self'",
