@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.contrib import admin, messages
@@ -12,12 +13,15 @@ from django.utils.html import format_html, format_html_join
 
 from bookings.admin import ZONE_NAME, BookingAdmin, DockAdmin
 from bookings.formatting import stamp_text
+from bookings.forms import BookingForm, BookingMoneyForm
 from bookings.models import Booking, Dock
 from bookings.services import UpsertResult
 from crew.admin import CrewEventAdmin
+from crew.availability import availability_warnings
 from crew.models import CrewEvent
+from crew.selectors import overlap_warnings
 from crew.services import PlannedAssignment
-from jada import pipeline
+from jada import admin_crew, pipeline
 from jada.models import ApiToken, PipelineRun, StageRun, StageState
 from jada.services import DOCK_SHOWN_FIELDS, booking_save, dock_bookings_refresh
 
@@ -212,6 +216,32 @@ class PipelineBookingAdmin(BookingAdmin):
 
     def crew_fill(self, booking_ids: list[int]) -> dict[int, str]:
         return pipeline.crew_fill(booking_ids)
+
+    # --- the crew, assigned on the booking form itself ---
+
+    def get_form(self, request: HttpRequest, obj: Booking | None = None, **kwargs: Any):
+        base = BookingMoneyForm if self._money_editable(request, obj) else BookingForm
+        kwargs["form"] = type(f"Crew{base.__name__}", (admin_crew.CrewRowsForm, base), {})
+        return admin.ModelAdmin.get_form(self, request, obj, **kwargs)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Booking | None = None):
+        fieldsets = list(super().get_fieldsets(request, obj))
+        if obj is None or admin_crew.crew_rows(obj.pk) is not None:
+            # After the charter's own fields.
+            at = next(i for i, (name, _) in enumerate(fieldsets) if name == "Charter") + 1
+            fieldsets.insert(at, admin_crew.crew_fieldset())
+        return fieldsets
+
+    def save_model(self, request: HttpRequest, obj: Booking, form, change: bool) -> None:
+        plan = form.crew_plan()
+        result = form.submit(by=request.user, write=partial(booking_save, plan=plan))
+        obj.pk = result.booking.pk
+        obj._state.adding = False
+        if plan is not None:
+            for warning in overlap_warnings(booking_id=obj.pk):
+                messages.warning(request, f"Overlap: {warning}")
+            for warning in availability_warnings(booking_id=obj.pk):
+                messages.warning(request, f"Unavailable: {warning}")
 
     @admin.display(description="crew and guest page")
     def places(self, obj: Booking) -> str:
