@@ -69,6 +69,7 @@ class RunStateFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         return [
             (StageState.FAILED, "Failed"),
+            (StageState.RETRYING, "Retrying"),
             (StageState.PENDING, "Never dispatched"),
             (StageState.RUNNING, "In progress"),
             (StageState.SUCCEEDED, "Done"),
@@ -76,10 +77,13 @@ class RunStateFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset: QuerySet) -> QuerySet:
         failed = _with_stage(StageState.FAILED)
-        busy = _with_stage(StageState.PENDING) | _with_stage(StageState.RUNNING)
+        retrying = _with_stage(StageState.RETRYING)
+        busy = _with_stage(StageState.PENDING) | _with_stage(StageState.RUNNING) | retrying
         value = self.value()
         if value == StageState.FAILED:
             return queryset.filter(failed)
+        if value == StageState.RETRYING:
+            return queryset.filter(~failed, retrying)
         if value == StageState.PENDING:
             return queryset.filter(~failed, busy, dispatched_at__isnull=True)
         if value == StageState.RUNNING:

@@ -63,6 +63,8 @@ class StageState(models.TextChoices):
     RUNNING = "running", "Running"
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
+    # Failed for now, its next attempt scheduled (`next_attempt_at`): nothing for the operator yet.
+    RETRYING = "retrying", "Retrying"
     SKIPPED = "skipped", "Skipped"
 
 
@@ -78,6 +80,9 @@ class PipelineRun(models.Model):
     # What the summary stage has done, so a retry after a failed webhook sends no second email.
     summary_emailed_at = models.DateTimeField(null=True, blank=True)
     summary_posted_at = models.DateTimeField(null=True, blank=True)
+    # Stage → state as the last summary email told it, so a stage that failed and then
+    # recovered gets a note of its own.
+    summary_states = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -90,6 +95,8 @@ class PipelineRun(models.Model):
         states = {s.state for s in self.stages.all()}
         if StageState.FAILED in states:
             return StageState.FAILED
+        if StageState.RETRYING in states:
+            return StageState.RETRYING
         if states & {StageState.PENDING, StageState.RUNNING}:
             return StageState.RUNNING if self.dispatched_at else StageState.PENDING
         return StageState.SUCCEEDED

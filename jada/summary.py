@@ -36,6 +36,8 @@ from jada.models import PipelineRun, Stage, StageRun, StageState
 
 logger = logging.getLogger(__name__)
 
+# States the operator hears about, with the error and when the next attempt is.
+UNWELL = (StageState.FAILED, StageState.RETRYING)
 WEBHOOK_TIMEOUT = 10  # seconds, connect and read
 SIGNATURE_HEADER = "X-Jada-Signature"
 TIMESTAMP_HEADER = "X-Jada-Timestamp"
@@ -124,9 +126,7 @@ def _stage_lines(run: PipelineRun) -> list[StageLine]:
             detail=s.detail,
             last_error=s.last_error,
             next_attempt=(
-                when_text(s.next_attempt_at)
-                if s.state == StageState.FAILED and s.next_attempt_at
-                else ""
+                when_text(s.next_attempt_at) if s.state in UNWELL and s.next_attempt_at else ""
             ),
         )
         for s in stages
@@ -134,19 +134,32 @@ def _stage_lines(run: PipelineRun) -> list[StageLine]:
 
 
 def summary_context(run: PipelineRun) -> dict[str, Any]:
-    """Everything the email and the webhook say about the run."""
+    """Everything the email and the webhook say about the run.
+
+    `recovered`: the stages the last email said had failed (or were retrying) that have since
+    succeeded; when there are any, the email is a note of their recovery.
+    """
     booking = Booking.objects.select_related("dock").get(pk=run.booking_id)
     financials = Financials.objects.filter(booking_id=booking.pk).first()
     event = CrewEvent.objects.filter(booking_id=booking.pk).first()
     page = GuestPage.objects.filter(booking_id=booking.pk).first()
     stages = _stage_lines(run)
     failed = [s for s in stages if s.state == StageState.FAILED]
+    retrying = [s for s in stages if s.state == StageState.RETRYING]
+    told = run.summary_states or {}
+    recovered = [
+        s for s in stages if s.state == StageState.SUCCEEDED and told.get(s.stage) in UNWELL
+    ]
     if failed:
         outcome = f"{len(failed)} stage(s) failed: " + ", ".join(s.label for s in failed)
+    elif retrying:
+        outcome = f"{len(retrying)} stage(s) retrying: " + ", ".join(s.label for s in retrying)
     elif any(s.state in (StageState.PENDING, StageState.RUNNING) for s in stages):
         outcome = "stages still in progress"
     else:
         outcome = "all stages done"
+    if recovered:
+        outcome = "recovered: " + ", ".join(s.label for s in recovered) + f" ({outcome})"
     admin_path = reverse("admin:bookings_booking_change", args=[booking.pk])
     return {
         "run": run,
@@ -166,6 +179,9 @@ def summary_context(run: PipelineRun) -> dict[str, Any]:
         "crew_version": event.version if event else None,
         "stages": stages,
         "failed": failed,
+        "retrying": retrying,
+        "recovered": recovered,
+        "unwell": [str(state) for state in UNWELL],
         "outcome": outcome,
         "guest_page_url": page.url if page else "",
         "admin_url": f"{settings.SITE_URL}{admin_path}",
@@ -184,8 +200,12 @@ def summary_message(context: dict[str, Any]) -> EmailMultiAlternatives:
         to=list(settings.OPERATOR_EMAILS),
         headers={
             "Auto-Submitted": "auto-generated",
+            # One per run, and one per recovery note (which stages, after how many attempts).
             "Message-ID": message_id(
-                "summary", f"run{context['run'].pk}", recipient=",".join(settings.OPERATOR_EMAILS)
+                "summary",
+                f"run{context['run'].pk}",
+                *(f"{s.stage}-recovered-{s.attempts}" for s in context["recovered"]),
+                recipient=",".join(settings.OPERATOR_EMAILS),
             ),
         },
     )
@@ -299,12 +319,18 @@ def summary_send(*, run_id: int) -> str:
     with transaction.atomic():
         run = PipelineRun.objects.select_for_update().get(pk=run_id)
         context = summary_context(run)
-        email_due = run.summary_emailed_at is None and bool(settings.OPERATOR_EMAILS)
+        email_due = bool(settings.OPERATOR_EMAILS) and (
+            run.summary_emailed_at is None or bool(context["recovered"])
+        )
         post_due = bool(settings.SUMMARY_WEBHOOK_URL) and run.summary_posted_at is None
     if email_due:
         summary_message(context).send()
-        PipelineRun.objects.filter(pk=run_id).update(summary_emailed_at=timezone.now())
-        notes.append(f"emailed {len(settings.OPERATOR_EMAILS)} operator(s)")
+        told = {s.stage: s.state for s in context["stages"]}
+        PipelineRun.objects.filter(pk=run_id).update(
+            summary_emailed_at=timezone.now(), summary_states=told
+        )
+        what = " a recovery note" if context["recovered"] else ""
+        notes.append(f"emailed {len(settings.OPERATOR_EMAILS)} operator(s){what}")
     if post_due:
         response = webhook_post(summary_payload(context), delivery=f"run-{run_id}")
         PipelineRun.objects.filter(pk=run_id).update(summary_posted_at=timezone.now())

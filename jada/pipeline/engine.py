@@ -6,12 +6,13 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from django.db import transaction
 from django.db.models import BooleanField, ExpressionWrapper
 from django.utils import timezone
 
-from jada.models import PipelineRun, StageRun, StageState
+from jada.models import PipelineRun, Stage, StageRun, StageState
 from jada.pipeline.retry import is_transient, next_attempt, settled, stuck_running
 from jada.pipeline.stages import STAGE_BODIES, StageBody
 
@@ -92,8 +93,10 @@ def _record_failure(
     transient = is_transient(exc)
     retry_in, next_at = next_attempt(exc, attempt=stage.attempts, retries=retries, at=at)
     error = f"{type(exc).__name__}: {exc}"[:2000]
+    # Honest state: a stage whose next attempt is scheduled is retrying, not failed.
+    state = StageState.RETRYING if next_at is not None else StageState.FAILED
     recorded = _this_attempt(stage).update(
-        state=StageState.FAILED, last_error=error, finished_at=at, next_attempt_at=next_at
+        state=state, last_error=error, finished_at=at, next_attempt_at=next_at
     )
     if retry_in is not None:
         then = f"task retry in {retry_in:.0f} s"
@@ -115,16 +118,18 @@ def _record_failure(
     run_settle(stage.run_id, now=at)
     if not recorded:
         retry_in = None
-    return StageOutcome(StageState.FAILED, ran=True, retry_in=retry_in, error=error)
+    return StageOutcome(state, ran=True, retry_in=retry_in, error=error)
 
 
 def _record_success(stage: StageRun, note: str | None, *, at: datetime) -> StageOutcome:
-    _this_attempt(stage).update(
+    recorded = _this_attempt(stage).update(
         state=StageState.SUCCEEDED,
         finished_at=at,
         next_attempt_at=None,
         detail=(note or "")[:255],
     )
+    if recorded and stage.stage != Stage.SUMMARY:
+        _summary_again_if_recovered(stage)
     logger.info(
         "stage %s of run %s (booking %s) succeeded, attempt %s: %s",
         stage.stage,
@@ -135,6 +140,25 @@ def _record_success(stage: StageRun, note: str | None, *, at: datetime) -> Stage
     )
     run_settle(stage.run_id, now=at)
     return StageOutcome(StageState.SUCCEEDED, ran=True)
+
+
+def _summary_again_if_recovered(stage: StageRun) -> None:
+    """The summary told the operator this stage failed (or was retrying): tell them it recovered.
+
+    Its summary stage, done, runs again; it sends a note of the recovery (jada.summary).
+    """
+    told = PipelineRun.objects.filter(pk=stage.run_id).values_list("summary_states", flat=True)
+    if (told.first() or {}).get(stage.stage) not in (StageState.FAILED, StageState.RETRYING):
+        return
+    again = StageRun.objects.filter(
+        run_id=stage.run_id,
+        stage=Stage.SUMMARY,
+        state__in=[StageState.SUCCEEDED, StageState.FAILED, StageState.RETRYING],
+    ).update(state=StageState.PENDING, next_attempt_at=None, detail="")
+    if again:
+        from jada.pipeline.dispatch import dispatch  # dispatch imports this module
+
+        transaction.on_commit(partial(dispatch, stage.run_id))
 
 
 def run_settle(run_id: int, *, now: datetime) -> None:

@@ -3,14 +3,16 @@
 * A transient error (SMTP, the network, S3 or CloudFront throttling and 5xx, a webhook timeout
   or 5xx, a database lock) is retried by the stage's task itself, PIPELINE_TASK_RETRIES (5)
   times with exponential backoff and jitter: about 10, 20, 40, 80 and 160 s. Meanwhile the stage
-  shows `failed` with its error and `next_attempt_at`.
+  shows `retrying` with its error and `next_attempt_at` (`failed` is for what waits for the
+  operator). If the operator's summary said it failed or was retrying, a later success of the
+  stage sends a note that it recovered.
 * When those are used up the sweeper takes over: it queues the stage again after a longer
   backoff (15 min, doubling, at most 6 h) until the stage has had PIPELINE_MAX_ATTEMPTS (30)
   attempts; after that only the operator retries it (admin action "retry failed stages").
 * A permanent error (anything else: an address refused for good, a 4xx answer, a missing crew
   event, a bug) fails the stage at once; only the operator retries it.
 * In eager mode (no broker) a task never retries in-process, so a request is never held up by
-  an outage: the failed stage waits for `manage.py resume_pipelines` or the operator.
+  an outage: the retrying stage waits for `manage.py resume_pipelines` or the operator.
 
 `due_reasons()` is the one statement of when the sweeper queues a stage again.
 """
@@ -149,7 +151,9 @@ def due_reasons(now: datetime) -> dict[str, Q]:
         "never dispatched": Q(state=StageState.PENDING) & never_dispatched(now),
         "queued but never started": Q(state=StageState.PENDING, run__dispatched_at__lte=stale),
         # The margin lets a task's own scheduled retry run first.
-        "retry due": Q(state=StageState.FAILED, next_attempt_at__lte=stale),
+        "retry due": Q(
+            state__in=[StageState.RETRYING, StageState.FAILED], next_attempt_at__lte=stale
+        ),
         "stuck running": stuck_running(now),
     }
 

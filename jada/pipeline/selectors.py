@@ -66,7 +66,9 @@ def needs_attention_booking_ids(*, now: datetime | None = None) -> QuerySet:
         stage=OuterRef("stage"),
         run_id__gt=OuterRef("run_id"),
     ).exclude(state=StageState.SKIPPED)
-    failing = StageRun.objects.filter(state=StageState.FAILED).filter(~Exists(redone))
+    failing = StageRun.objects.filter(state__in=[StageState.FAILED, StageState.RETRYING]).filter(
+        ~Exists(redone)
+    )
     return (
         PipelineRun.objects.filter(
             Q(pk__in=failing.values("run_id")) | never_dispatched(now, run="")

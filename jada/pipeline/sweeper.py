@@ -51,6 +51,8 @@ def _supersede(stage: StageRun, newer_run_id: int, why: str, now: datetime) -> N
     if stage.state == StageState.PENDING:
         stage.state = StageState.SKIPPED
         stage.finished_at = now
+    elif stage.state == StageState.RETRYING:
+        stage.state = StageState.FAILED  # no next attempt now: the later run does it
     elif stage.state == StageState.RUNNING:
         stage.state = StageState.FAILED
         stage.last_error = f"{why} since {stage.started_at:%Y-%m-%d %H:%M:%S} UTC"
@@ -152,7 +154,7 @@ def _retry(stages: QuerySet[StageRun]) -> int:
     with transaction.atomic():
         failed = list(
             stages.select_for_update(of=("self",)).filter(
-                state=StageState.FAILED, stage__in=OUTSIDE_STAGES
+                state__in=[StageState.FAILED, StageState.RETRYING], stage__in=OUTSIDE_STAGES
             )
         )
         for stage in failed:

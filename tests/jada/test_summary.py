@@ -191,7 +191,7 @@ def test_a_webhook_5xx_is_retried_without_a_second_email(
     with django_capture_on_commit_callbacks(execute=True):
         booking = create(dock)
     stage = StageRun.objects.get(run__booking=booking, stage=Stage.SUMMARY)
-    assert stage.state == "failed" and "503" in stage.last_error
+    assert stage.state == "retrying" and "503" in stage.last_error
     assert stage.next_attempt_at is not None  # transient: retried
     assert len(summaries()) == 1
 
@@ -229,7 +229,7 @@ def test_an_unreachable_webhook_is_a_transient_failure(
     with django_capture_on_commit_callbacks(execute=True):
         booking = create(dock)
     stage = StageRun.objects.get(run__booking=booking, stage=Stage.SUMMARY)
-    assert stage.state == "failed" and stage.last_error.startswith("ConnectionError")
+    assert stage.state == "retrying" and stage.last_error.startswith("ConnectionError")
     assert stage.next_attempt_at is not None
 
 
@@ -244,7 +244,7 @@ def test_a_receiver_that_hangs_is_given_up_on_and_retried(
     with django_capture_on_commit_callbacks(execute=True):
         booking = create(dock)
     stage = StageRun.objects.get(run__booking=booking, stage=Stage.SUMMARY)
-    assert stage.state == "failed" and stage.last_error.startswith("ReadTimeout")
+    assert stage.state == "retrying" and stage.last_error.startswith("ReadTimeout")
     assert stage.next_attempt_at is not None
     assert len(summaries()) == 1
 
@@ -295,7 +295,7 @@ def test_the_hook_url_s_secrets_never_reach_errors_logs_admin_or_payloads(
     with django_capture_on_commit_callbacks(execute=True):
         booking = create(dock)
     stage = StageRun.objects.get(run__booking=booking, stage=Stage.SUMMARY)
-    assert stage.state == "failed" and stage.next_attempt_at is not None
+    assert stage.state == "retrying" and stage.next_attempt_at is not None
     if reachable:
         assert stage.last_error.startswith("HTTPError: 503 Server Error")
     else:
