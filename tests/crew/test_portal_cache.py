@@ -29,7 +29,7 @@ def shared_cache(settings):
     """The production settings for CACHE_URL: Redis cache, sessions read from it."""
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "jada.cache.RedisCache",
             "LOCATION": redis_url(),
             # A prefix of this test's own: nothing to flush, nothing seen from another test.
             "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
