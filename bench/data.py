@@ -1,0 +1,147 @@
+"""The benchmark's data: the roster, bookings through the services or straight into the tables."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from bench.services import TOKEN
+
+
+def seed() -> None:
+    from django.contrib.auth.models import User
+
+    from bookings.models import Dock
+    from crew.models import ChecklistTemplate, CrewMember, Role
+    from jada.models import ApiToken, hash_token
+    from tests.factories import make_member
+
+    Dock.objects.create(
+        name="Sheraton Hotel Dock",
+        address="1380 Harbor Island Dr, San Diego, CA 92101",
+        directions="Park in the hotel's marina lot; walk past the pool to gate C.",
+    )
+    User.objects.create_superuser("alice", "alice@sailjada.com", "pw-alice")
+    make_member("CAP_001", "Marco Reyes", "cap001@crew.example.com", [Role.CAPTAIN])
+    for i in range(1, 5):
+        make_member(f"CREW_{i:03}", f"Deck Hand{i}", f"crew{i:03}@crew.example.com", ["deckhand"])
+    ChecklistTemplate.objects.create(text="Brief {guest_count} guests", position=1)
+    ChecklistTemplate.objects.create(text="Check fuel", role=Role.CAPTAIN, position=2)
+    ChecklistTemplate.objects.create(text="Secure fenders", role=Role.DECKHAND, position=3)
+    ApiToken.objects.create(name="bench", token_hash=hash_token(TOKEN))
+    assert CrewMember.objects.count() == 5
+
+
+_counter = iter(range(10**9))
+
+
+def create_booking(*, crew: tuple[str, ...] = ("CAP_001", "CREW_001", "CREW_002"), start=None):
+    """A booking through the service, with its crew, as the API would save it."""
+    from django.db import transaction
+
+    from bookings.models import Dock
+    from bookings.services import BookingData, booking_upsert
+    from crew.services import PlannedAssignment
+    from jada import pipeline
+
+    n = next(_counter)
+    start = start or datetime(2031, 1, 1, 17, tzinfo=UTC) + timedelta(hours=7 * n)
+    data = BookingData(
+        source="boatsetter",
+        external_ref=f"BENCH-{n}",
+        guest_name="Jordan Avery",
+        guest_email=f"guest{n}@guest.example.com",
+        guest_count=4,
+        starts_at=start,
+        duration_minutes=180,
+        dock=Dock.objects.get(),
+        gross_revenue=Decimal("840.75"),
+        crew_cost=Decimal("250.00"),
+        captain_cost=Decimal("150.00"),
+        fee_percent=Decimal("18"),
+    )
+    plan = [
+        PlannedAssignment(code, "captain" if code.startswith("CAP") else "deckhand")
+        for code in crew
+    ]
+    with transaction.atomic():
+        booking = booking_upsert(data=data, via="bench").booking
+        pipeline.start(booking.pk, created=True, crew_plan=plan)
+    return booking.pk
+
+
+def bulk_bookings(count: int, *, per_day: int = 3, first_day=None) -> list[int]:
+    """Bookings and their money straight into the tables (for the admin's size figures)."""
+    from bookings.models import Booking, Dock, Financials
+
+    dock = Dock.objects.get()
+    first_day = first_day or datetime(2032, 1, 1, 16, tzinfo=UTC)
+    base = next(_counter)
+    made = []
+    for start in range(0, count, 1000):
+        chunk = [
+            Booking(
+                source="direct",
+                external_ref=f"BULK-{base}-{i}",
+                guest_name=f"Guest {i}",
+                guest_count=1 + i % 12,
+                starts_at=first_day + timedelta(days=i // per_day, hours=3 * (i % per_day)),
+                duration_minutes=180,
+                dock=dock,
+            )
+            for i in range(start, min(count, start + 1000))
+        ]
+        Booking.objects.bulk_create(chunk)
+        money = []
+        for b in chunk:
+            f = Financials(
+                booking=b,
+                gross_revenue=Decimal("1000.00"),
+                crew_cost=Decimal("200.00"),
+                captain_cost=Decimal("150.00"),
+                fee_percent=Decimal("10"),
+            )
+            f.recompute()
+            money.append(f)
+        Financials.objects.bulk_create(money)
+        made += [b.pk for b in chunk]
+    return made
+
+
+def wait_done(booking_ids, *, timeout: float = 300) -> float:
+    """Seconds until every stage of every run of these bookings finished; raises on failure."""
+    from jada.models import StageRun, StageState
+
+    ids = list(booking_ids)
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        stages = StageRun.objects.filter(run__booking_id__in=ids)
+        open_ = stages.filter(state__in=[StageState.PENDING, StageState.RUNNING]).count()
+        failed = stages.filter(state=StageState.FAILED).values_list("stage", "last_error")[:3]
+        if failed:
+            raise RuntimeError(f"stages failed: {list(failed)}")
+        if open_ == 0 and stages.exists():
+            return time.monotonic() - started
+        time.sleep(0.05)
+    raise RuntimeError(f"{open_} stage(s) still open after {timeout}s")
+
+
+def api_body(ref: str, start_day: int = 1) -> dict:
+    return {
+        "source": "boatsetter",
+        "external_ref": ref,
+        "event_type": "booking",
+        "charter_date": f"2033-{1 + start_day // 28 % 12:02}-{1 + start_day % 28:02}",
+        "start_time": "09:00",
+        "duration_hours": 3,
+        "gross_revenue": "840.75",
+        "crew_cost": "250.00",
+        "captain_cost": "150.00",
+        "port_fee_percent": "18",
+        "guest": {"name": "Jordan Avery", "email": "jordan@guest.example.com", "count": 4},
+        "location": "Sheraton Hotel Dock",
+        "captain_id": "CAP_001",
+        "crew_assignments": [{"crew_id": "CREW_001", "role": "deckhand", "duration_hours": 5}],
+        "notes": "bench",
+    }
