@@ -66,6 +66,11 @@ def _project(booking: Booking) -> OperationalBooking:
     )
 
 
+def booking_projection(booking: Booking) -> OperationalBooking:
+    """The operational projection of a booking in hand (with its dock), without a read."""
+    return _project(booking)
+
+
 def _operational_queryset():
     # `only` keeps the money table out of the query entirely, not merely out of the result.
     return Booking.objects.select_related("dock").only(

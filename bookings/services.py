@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from bookings.models import AuditEntry, Booking, Dock, Financials, Status
@@ -78,6 +80,24 @@ def audit_log(
     by_name: str = "",
 ) -> AuditEntry | None:
     """Record money and status changes; nothing is recorded when nothing audited changed."""
+    entry = _audit_entry(
+        booking=booking, before=before, after=after, by=by, via=via, action=action, by_name=by_name
+    )
+    if entry is not None:
+        entry.save()
+    return entry
+
+
+def _audit_entry(
+    *,
+    booking: Booking,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    by: AbstractBaseUser | None,
+    via: str,
+    action: str,
+    by_name: str = "",
+) -> AuditEntry | None:
     changes = {
         name: [_audit_value(before.get(name)), _audit_value(after.get(name))]
         for name in AUDITED_FIELDS
@@ -85,7 +105,7 @@ def audit_log(
     }
     if not changes:
         return None
-    return AuditEntry.objects.create(
+    return AuditEntry(
         booking=booking,
         actor=by if by is not None and by.is_authenticated else None,
         via=via,
@@ -195,3 +215,61 @@ def booking_upsert(
         return UpsertResult(
             booking=booking, created=created, changed=changed, money_changed=money_changed
         )
+
+
+def bookings_create_many(
+    *,
+    items: Sequence[BookingData],
+    by: AbstractBaseUser | None = None,
+    via: str,
+    by_name: str = "",
+) -> list[Booking | ValidationError]:
+    """Create bookings whose keys are not on file yet, with money and audit, in three inserts.
+
+    Each item is checked as `booking_upsert` checks a new booking; one the model refuses comes
+    back as its ValidationError, in its place, and the others are created. The caller has looked
+    the keys up; the unique constraint still stops a concurrent create (IntegrityError).
+    """
+    results: list[Booking | ValidationError] = []
+    built: list[tuple[Booking, Financials]] = []
+    for data in items:
+        booking = Booking(source=data.source, external_ref=data.external_ref)
+        for name in OPERATIONAL_FIELDS:
+            setattr(booking, name, getattr(data, name))
+        if data.internal_notes is not None:
+            booking.internal_notes = data.internal_notes
+        financials = Financials(booking=booking)
+        for name in MONEY_INPUTS:
+            setattr(financials, name, _as_stored(getattr(data, name)))
+        financials.recompute()
+        try:
+            # The dock is the caller's own row and the key is new: no read checks either.
+            booking.full_clean(exclude=["dock"], validate_unique=False, validate_constraints=False)
+            financials.full_clean(exclude=["booking"])
+        except ValidationError as e:
+            results.append(e)
+            continue
+        built.append((booking, financials))
+        results.append(booking)
+    if not built:
+        return results
+    with transaction.atomic(savepoint=False):
+        Booking.objects.bulk_create([booking for booking, _ in built])
+        for booking, financials in built:
+            financials.booking = booking
+            booking.financials = financials
+        Financials.objects.bulk_create([financials for _, financials in built])
+        entries = [
+            _audit_entry(
+                booking=booking,
+                before={},
+                after=_snapshot(booking, financials),
+                by=by,
+                via=via,
+                by_name=by_name,
+                action="created",
+            )
+            for booking, financials in built
+        ]
+        AuditEntry.objects.bulk_create([entry for entry in entries if entry is not None])
+    return results

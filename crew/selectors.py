@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Sequence
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 
 from bookings import formatting
 from crew.models import (
@@ -54,6 +55,12 @@ def event_overlap_warnings(event: CrewEvent) -> list[str]:
             "member_id", "call_at", "ends_at", "event__title"
         )[: OVERLAP_LIST_LIMIT + 1]
     )
+    total = others.count() if len(rows) > OVERLAP_LIST_LIMIT else len(rows)
+    return _overlap_lines(mine, rows, total=total)
+
+
+def _overlap_lines(mine: Sequence[Assignment], rows: Sequence[tuple], *, total: int) -> list[str]:
+    """The warning lines: `rows` (member id, call, end, title) are the first of `total` others."""
     warnings = []
     for assignment in mine:
         for member_id, call_at, ends_at, title in rows:
@@ -68,9 +75,68 @@ def event_overlap_warnings(event: CrewEvent) -> list[str]:
                 )
     if len(rows) > OVERLAP_LIST_LIMIT:
         del warnings[OVERLAP_LIST_LIMIT:]
-        more = others.count() - OVERLAP_LIST_LIMIT
+        more = total - OVERLAP_LIST_LIMIT
         warnings.append(f"… and {more} more overlapping shift(s) of this crew.")
     return warnings
+
+
+def events_overlap_warnings(
+    rosters: Sequence[tuple[CrewEvent, Sequence[Assignment]]],
+) -> list[list[str]]:
+    """`event_overlap_warnings` of new events from their new assignments, in one query.
+
+    As if each event had been saved alone, in this order: one never sees those after it.
+    """
+    shifts = [a for event, roster in rosters if not event.is_cancelled for a in roster]
+    if not shifts:
+        return [[] for _ in rosters]
+    new = Assignment.objects.filter(
+        pk__in=[a.pk for a in shifts],
+        member_id=OuterRef("member_id"),
+        call_at__lt=OuterRef("ends_at"),
+        ends_at__gt=OuterRef("call_at"),
+    )
+    candidates = list(
+        Assignment.objects.filter(
+            Exists(new),
+            # The bounds of them all, for the (member, call_at, ends_at) index.
+            member_id__in={a.member_id for a in shifts},
+            call_at__lt=max(a.ends_at for a in shifts),
+            ends_at__gt=min(a.call_at for a in shifts),
+            removed_at__isnull=True,
+        )
+        .exclude(event__status=EventStatus.CANCELLED)
+        .values_list("pk", "member_id", "call_at", "ends_at", "event__title", "event_id")
+    )
+    position = {event.pk: index for index, (event, _) in enumerate(rosters)}
+    by_member: dict[int, list[tuple]] = {}
+    for row in candidates:
+        by_member.setdefault(row[1], []).append(row)
+    result = []
+    for index, (event, roster) in enumerate(rosters):
+        if event.is_cancelled or not roster:
+            result.append([])
+            continue
+        mine = sorted(roster, key=lambda a: (a.call_at, a.pk))
+        seen = {
+            row
+            for a in mine
+            for row in by_member.get(a.member_id, ())
+            if row[2] < a.ends_at and a.call_at < row[3] and position.get(row[5], -1) < index
+        }
+        # As event_overlap_warnings lists them: by call time, then id.
+        rows = [row[1:5] for row in sorted(seen, key=lambda row: (row[2], row[0]))]
+        result.append(_overlap_lines(mine, rows[: OVERLAP_LIST_LIMIT + 1], total=len(rows)))
+    return result
+
+
+def booking_assignments(*, booking_id: int) -> list[Assignment]:
+    """The active assignments of a booking's crew event, with the event and members."""
+    return list(
+        Assignment.objects.filter(event__booking_id=booking_id, removed_at__isnull=True)
+        .select_related("event", "member")
+        .order_by("call_at", "pk")
+    )
 
 
 def overlap_warnings(*, booking_id: int) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -66,6 +66,17 @@ def guest_page_ensure(*, booking: OperationalBooking) -> GuestPage:
             if page is not None:
                 return page
     raise RuntimeError("could not allocate a unique guest session id")
+
+
+def guest_pages_create_many(*, booking_ids: Sequence[int]) -> list[GuestPage]:
+    """Page records for bookings that have none yet, in one insert.
+
+    What `guest_page_ensure` does on first sight, for many. A session-id collision (as rare as
+    in `guest_page_ensure`) fails the insert with IntegrityError; the caller may try again.
+    """
+    pages = [GuestPage(booking_id=pk, session_id=new_session_id()) for pk in booking_ids]
+    GuestPage.objects.bulk_create(pages)
+    return pages
 
 
 def _locked_page(booking_id: int) -> GuestPage:

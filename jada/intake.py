@@ -28,12 +28,13 @@ from bookings.money import settle
 from bookings.services import BookingData
 from crew.availability import availability_warnings
 from crew.models import Role
-from crew.selectors import overlap_warnings
-from crew.services import PlannedAssignment, member_codes_unknown
+from crew.selectors import events_overlap_warnings, overlap_warnings
+from crew.services import PlannedAssignment
 from jada.api.schemas import BookingRequest, CrewAssignmentRequest, error_map
 from jada.api.types import CENT
+from jada.lookups import codes_unknown, dock_named
 from jada.models import PipelineRun
-from jada.services import booking_save
+from jada.services import BookingCreated, BookingSaved, booking_save
 
 Errors = dict[str, list[str]]
 
@@ -172,7 +173,7 @@ def _starts_at(payload: Mapping, clean: Mapping, errors: Errors) -> datetime | N
 def _dock(name: str | None, errors: Errors) -> Dock | None:
     if not name:
         return None
-    dock = Dock.objects.filter(name=name).first() or Dock.objects.filter(name__iexact=name).first()
+    dock = dock_named(name)
     if dock is None:
         known = ", ".join(Dock.objects.values_list("name", flat=True)[:10]) or "none yet"
         _add(errors, "location", f"No dock named {name!r} (known docks: {known}).")
@@ -204,7 +205,7 @@ def _crew_plan(
         if code in seen:
             _add(errors, key, f"{code} is listed more than once.")
         seen.add(code)
-    unknown = set(member_codes_unknown(sorted(seen)))
+    unknown = set(codes_unknown(sorted(seen)))
     for key, code, _, _ in wanted:
         if code in unknown:
             _add(errors, key, f"Unknown or inactive crew id {code}.")
@@ -297,13 +298,25 @@ def intake_validate(payload: Any) -> ValidIntake:
     return ValidIntake(data=data, plan=plan)
 
 
-def _model_errors(error: ValidationError) -> Errors:
+def model_errors(error: ValidationError) -> Errors:
     if not hasattr(error, "error_dict"):
         return {"body": [str(m) for m in error.messages]}
     return {
         MODEL_TO_PAYLOAD.get(name, name): [str(m) for m in messages]
         for name, messages in error.message_dict.items()
     }
+
+
+def intake_result(saved: BookingSaved, warnings: list[str]) -> IntakeResult:
+    return IntakeResult(
+        booking=saved.booking,
+        created=saved.created,
+        changed=saved.changed,
+        money_changed=saved.money_changed,
+        crew_changed=saved.crew_changed,
+        run=saved.run,
+        warnings=warnings,
+    )
 
 
 def _save(
@@ -313,19 +326,32 @@ def _save(
         try:
             saved = booking_save(data=valid.data, plan=valid.plan, by=by, via=via, by_name=by_name)
         except ValidationError as e:
-            raise IntakeRejected(_model_errors(e)) from e
-        return IntakeResult(
-            booking=saved.booking,
-            created=saved.created,
-            changed=saved.changed,
-            money_changed=saved.money_changed,
-            crew_changed=saved.crew_changed,
-            run=saved.run,
-            warnings=[
-                *overlap_warnings(booking_id=saved.booking.pk),
-                *availability_warnings(booking_id=saved.booking.pk),
-            ],
-        )
+            raise IntakeRejected(model_errors(e)) from e
+        return intake_result(saved, _warnings(saved))
+
+
+def _warnings(saved: BookingSaved) -> list[str]:
+    """Overlap warnings of the booking's crew; for a new one, from the assignments in hand."""
+    if isinstance(saved, BookingCreated) and saved.crew is not None:
+        overlaps = events_overlap_warnings([(saved.crew.event, saved.crew.added)])[0]
+    else:
+        overlaps = overlap_warnings(booking_id=saved.booking.pk)
+    return [*overlaps, *availability_warnings(booking_id=saved.booking.pk)]
+
+
+def intake_save(
+    valid: ValidIntake, *, by: AbstractBaseUser | None = None, via: str, by_name: str = ""
+) -> IntakeResult:
+    """Upsert a validated payload's booking, all or nothing (raises IntakeRejected)."""
+    for attempt in range(SAVE_ATTEMPTS):
+        try:
+            return _save(valid, by=by, via=via, by_name=by_name)
+        except IntegrityError:
+            # Two requests raced to create the same booking and the unique constraint stopped
+            # one; it lost nothing (its transaction rolled back) and now finds the row.
+            if attempt == SAVE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def booking_intake(
@@ -336,13 +362,4 @@ def booking_intake(
     Raises IntakeRejected with field-by-field errors; nothing is written then. The same data
     twice changes nothing and starts no pipeline run.
     """
-    valid = intake_validate(payload)
-    for attempt in range(SAVE_ATTEMPTS):
-        try:
-            return _save(valid, by=by, via=via, by_name=by_name)
-        except IntegrityError:
-            # Two requests raced to create the same booking and the unique constraint stopped
-            # one; it lost nothing (its transaction rolled back) and now finds the row.
-            if attempt == SAVE_ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")
+    return intake_save(intake_validate(payload), by=by, via=via, by_name=by_name)

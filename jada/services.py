@@ -12,16 +12,23 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from bookings.models import Dock
-from bookings.selectors import dock_upcoming_booking_ids
-from bookings.services import BookingData, UpsertResult, booking_upsert
+from bookings.models import Booking, Dock
+from bookings.selectors import booking_projection, dock_upcoming_booking_ids
+from bookings.services import (
+    OPERATIONAL_FIELDS,
+    BookingData,
+    UpsertResult,
+    booking_upsert,
+    bookings_create_many,
+)
 from crew.dispatch_plans import open_items_settled
 from crew.models import Assignment
 from crew.selectors import event_id_for_booking
-from crew.services import PlannedAssignment, default_shift_minutes
+from crew.services import CrewSyncResult, PlannedAssignment, default_shift_minutes
 from jada import pipeline
 from jada.models import PipelineRun
 
@@ -82,7 +89,13 @@ def booking_save(
     Raises the service's ValidationError (nothing written) and IntegrityError (lost an insert
     race: the caller may try again).
     """
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
+        if not Booking.objects.filter(source=data.source, external_ref=data.external_ref).exists():
+            # New: the bulk path's statements (a race to create it ends in IntegrityError).
+            saved = bookings_save_new(items=[(data, plan)], by=by, via=via, by_name=by_name)[0]
+            if isinstance(saved, ValidationError):
+                raise saved
+            return saved
         upsert = booking_upsert(data=data, by=by, via=via, by_name=by_name)
         booking = upsert.booking
         crew_changed = crew_plan_differs(
@@ -101,6 +114,59 @@ def booking_save(
             crew_changed=crew_changed,
             run=run,
         )
+
+
+@dataclass(frozen=True)
+class BookingCreated(BookingSaved):
+    crew: CrewSyncResult | None = None  # the new crew event and its assignments
+
+
+def bookings_save_new(
+    *,
+    items: Sequence[tuple[BookingData, Sequence[PlannedAssignment] | None]],
+    by: AbstractBaseUser | None = None,
+    via: str,
+    by_name: str = "",
+) -> list[BookingCreated | ValidationError]:
+    """`booking_save` for bookings whose keys are not on file yet, many at once.
+
+    Each comes back as what `booking_save` returns for a new booking, or as the ValidationError
+    that refused it (nothing of it written); a key created meanwhile by someone else raises
+    IntegrityError. About a dozen statements however many: one insert per table.
+    """
+    with transaction.atomic(savepoint=False):
+        made = bookings_create_many(
+            items=[data for data, _ in items], by=by, via=via, by_name=by_name
+        )
+        created = [
+            (booking, plan)
+            for booking, (_, plan) in zip(made, items, strict=True)
+            if isinstance(booking, Booking)
+        ]
+        started = pipeline.start_many(
+            [booking_projection(booking) for booking, _ in created],
+            changed=OPERATIONAL_FIELDS,
+            crew_plans=[plan for _, plan in created],
+        )
+    runs = {booking.pk: run_crew for (booking, _), run_crew in zip(created, started, strict=True)}
+    results: list[BookingCreated | ValidationError] = []
+    for booking, (_, plan) in zip(made, items, strict=True):
+        if isinstance(booking, ValidationError):
+            results.append(booking)
+            continue
+        run, crew = runs[booking.pk]
+        results.append(
+            BookingCreated(
+                booking=booking,
+                created=True,
+                changed=frozenset(OPERATIONAL_FIELDS),
+                money_changed=True,
+                crew_changed=plan is not None,
+                run=run,
+                crew=crew,
+            )
+        )
+    return results
 
 
 # Dock fields that crew emails, the portal and the guest page show.

@@ -12,13 +12,19 @@ Crew code receives a booking only as `bookings.selectors.OperationalBooking`.
 
 from __future__ import annotations
 
-from crew.services.checklists import checklist_sync, checklists_resync, render_checklist_text
+from crew.services.checklists import (
+    checklist_items_create,
+    checklist_sync,
+    checklists_resync,
+    render_checklist_text,
+)
 from crew.services.events import (
     CALL_LEAD,
     EVENT_NOTIFY_FIELDS,
     CrewSyncResult,
     PlannedAssignment,
     crew_event_sync,
+    crew_events_create_many,
     default_shift_minutes,
     member_codes_unknown,
 )
@@ -53,9 +59,11 @@ __all__ = [
     "assignment_respond",
     "assignment_snapshot",
     "checklist_item_tick",
+    "checklist_items_create",
     "checklist_sync",
     "checklists_resync",
     "crew_event_sync",
+    "crew_events_create_many",
     "crew_member_create",
     "crew_member_save",
     "crew_notify",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
 
-from crew.models import ChecklistItem, ChecklistTemplate, CrewEvent, EventStatus
+from crew.models import Assignment, ChecklistItem, ChecklistTemplate, CrewEvent, EventStatus
 from crew.placeholders import placeholders_fill
 
 
@@ -66,6 +67,34 @@ def checklist_sync(*, event: CrewEvent) -> bool:
         # One insert for every new item, in the order they were found.
         ChecklistItem.objects.bulk_create(added)
     return changed
+
+
+def checklist_items_create(
+    *, rosters: Sequence[tuple[CrewEvent, Sequence[Assignment]]]
+) -> set[int]:
+    """Items for new events' new assignments, in one insert; the ids of events that got some.
+
+    What `checklist_sync` creates for an event without items yet, for many events at once.
+    """
+    templates = list(ChecklistTemplate.objects.filter(active=True))
+    added: list[ChecklistItem] = []
+    events: set[int] = set()
+    for event, assignments in rosters:
+        for assignment in assignments:
+            for template in templates:
+                if template.role in ("", assignment.role):
+                    added.append(
+                        ChecklistItem(
+                            assignment=assignment,
+                            template=template,
+                            text=render_checklist_text(template, event),
+                            position=template.position,
+                        )
+                    )
+                    events.add(event.pk)
+    if added:
+        ChecklistItem.objects.bulk_create(added)
+    return events
 
 
 def checklists_resync(*, now: datetime | None = None) -> int:

@@ -22,7 +22,7 @@ from crew.models import (
     CrewMember,
     EventStatus,
 )
-from crew.services.checklists import checklist_sync
+from crew.services.checklists import checklist_items_create, checklist_sync
 
 # Crew are called to the dock this long before guests board (prep, fuel, fenders).
 CALL_LEAD = timedelta(minutes=60)
@@ -54,6 +54,7 @@ class CrewSyncResult:
     created: bool
     changed: frozenset[str]  # event fields and "assignments" when the roster changed
     checklist_changed: bool
+    added: tuple[Assignment, ...] = ()  # assignments created here (filled for new events)
 
     @property
     def notify_needed(self) -> bool:
@@ -78,6 +79,20 @@ def _event_values(booking: OperationalBooking) -> dict[str, object]:
         "notes": booking.notes,
         "status": EventStatus.CANCELLED if booking.is_cancelled else EventStatus.SCHEDULED,
     }
+
+
+def _new_assignment(event: CrewEvent, planned: PlannedAssignment, member: CrewMember) -> Assignment:
+    shift = planned.shift_minutes or default_shift_minutes(event.duration_minutes)
+    call_at = planned.call_at or event.starts_at - CALL_LEAD
+    return Assignment(
+        event=event,
+        member=member,
+        role=planned.role,
+        call_at=call_at,
+        shift_minutes=shift,
+        # bulk_create skips save(), which keeps ends_at otherwise.
+        ends_at=call_at + timedelta(minutes=shift),
+    )
 
 
 def _apply_plan(
@@ -105,18 +120,7 @@ def _apply_plan(
         shift = planned.shift_minutes or default_shift_minutes(event.duration_minutes)
         assignment = existing.pop(planned.member_code, None)
         if assignment is None:
-            call_at = planned.call_at or event.starts_at - CALL_LEAD
-            added.append(
-                Assignment(
-                    event=event,
-                    member=members[planned.member_code],
-                    role=planned.role,
-                    call_at=call_at,
-                    shift_minutes=shift,
-                    # bulk_create skips save(), which keeps ends_at otherwise.
-                    ends_at=call_at + timedelta(minutes=shift),
-                )
-            )
+            added.append(_new_assignment(event, planned, members[planned.member_code]))
             changed = True
             continue
         updates: dict[str, object] = {}
@@ -240,3 +244,50 @@ def member_codes_unknown(codes: Sequence[str]) -> list[str]:
     active = CrewMember.objects.filter(code__in=codes, active=True)
     known = set(active.values_list("code", flat=True))
     return [code for code in codes if code not in known]
+
+
+def crew_events_create_many(
+    *,
+    bookings: Sequence[OperationalBooking],
+    plans: Sequence[Sequence[PlannedAssignment] | None],
+) -> list[CrewSyncResult]:
+    """The crew events of bookings that have none yet, with assignments and checklists.
+
+    What `crew_event_sync` does for a new event, for many at once: five statements in all,
+    and the open slots' own for a plan that lists some (items without a member).
+    """
+    plans = [plan or () for plan in plans]
+    codes = {planned.member_code for plan in plans for planned in plan if planned.member_code}
+    members = {m.code: m for m in CrewMember.objects.filter(code__in=codes)} if codes else {}
+    events = [CrewEvent(booking_id=booking.id, **_event_values(booking)) for booking in bookings]
+    now = timezone.now()
+    with transaction.atomic(savepoint=False):
+        CrewEvent.objects.bulk_create(events)
+        rosters = [
+            [
+                _new_assignment(event, planned, members[planned.member_code])
+                for planned in plan
+                if planned.member_code
+            ]
+            for event, plan in zip(events, plans, strict=True)
+        ]
+        Assignment.objects.bulk_create([a for roster in rosters for a in roster])
+        # Items in the order checklist_sync reads assignments: by call time, then as inserted.
+        by_call = [sorted(roster, key=lambda a: a.call_at) for roster in rosters]
+        with_items = checklist_items_create(rosters=list(zip(events, by_call, strict=True)))
+        slots = {
+            event.pk
+            for event, plan in zip(events, plans, strict=True)
+            if (open_items := [p for p in plan if not p.member_code])
+            and dispatch_plans.planned_slots_ensure(event=event, items=open_items, now=now)
+        }
+    return [
+        CrewSyncResult(
+            event=event,
+            created=True,
+            changed=frozenset({"assignments"} if roster or event.pk in slots else ()),
+            checklist_changed=event.pk in with_items,
+            added=tuple(roster),
+        )
+        for event, roster in zip(events, rosters, strict=True)
+    ]

@@ -12,9 +12,9 @@ selectors.py.
 
 from __future__ import annotations
 
-from jada.pipeline.dispatch import dispatch, run_stage
+from jada.pipeline.dispatch import dispatch, dispatch_many, run_stage
 from jada.pipeline.engine import StageOutcome, stage_execute
-from jada.pipeline.entry import start
+from jada.pipeline.entry import start, start_many
 from jada.pipeline.retry import is_transient, sweep_backoff, task_backoff, task_retries
 from jada.pipeline.selectors import (
     booking_places,
@@ -33,6 +33,7 @@ __all__ = [
     "booking_places",
     "crew_fill",
     "dispatch",
+    "dispatch_many",
     "is_transient",
     "latest_run",
     "needs_attention_booking_ids",
@@ -44,6 +45,7 @@ __all__ = [
     "stage_execute",
     "stage_states",
     "start",
+    "start_many",
     "sweep_backoff",
     "task_backoff",
     "task_retries",

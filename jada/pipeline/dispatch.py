@@ -105,6 +105,35 @@ def run_queue(run_id: int) -> tuple[int, str]:
     return len(pending), ""
 
 
+def dispatch_many(run_ids: Sequence[int]) -> int:
+    """`dispatch()` for many runs committed together (an import): one read, one update.
+
+    A broker that refuses leaves the runs not yet queued to the sweeper, as `dispatch` does.
+    """
+    pending: dict[int, list[tuple[int, str]]] = {run_id: [] for run_id in run_ids}
+    rows = StageRun.objects.filter(
+        run_id__in=run_ids, state=StageState.PENDING, stage__in=OUTSIDE_STAGES
+    ).values_list("run_id", "pk", "stage")
+    for run_id, pk, stage in rows.order_by("pk"):
+        pending[run_id].append((pk, stage))
+    queued: list[int] = []
+    try:
+        _broker_check()
+        for run_id, stages in pending.items():
+            parallel = [pk for pk, stage in stages if stage != Stage.SUMMARY]
+            summary = next((pk for pk, stage in stages if stage == Stage.SUMMARY), None)
+            canvas = stages_canvas(parallel, summary)
+            if canvas is not None:
+                canvas.apply_async()
+            queued.append(run_id)
+    except BROKER_ERRORS as e:
+        logger.warning("%s pipeline runs not queued, broker unreachable (%s)", len(pending), e)
+    except Exception:
+        logger.exception("%s pipeline runs not queued; the sweeper will retry", len(pending))
+    PipelineRun.objects.filter(pk__in=queued).update(dispatched_at=timezone.now())
+    return sum(len(pending[run_id]) for run_id in queued)
+
+
 def dispatch(run_id: int) -> int:
     """Queue a run's pending stages (crew and guest in parallel, then the summary); how many.
 

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
 
-from bookings.selectors import booking_operational
-from crew.services import PlannedAssignment, crew_event_sync
-from guests.services import guest_page_ensure
+from bookings.selectors import OperationalBooking, booking_operational
+from crew.services import (
+    CrewSyncResult,
+    PlannedAssignment,
+    crew_event_sync,
+    crew_events_create_many,
+)
+from guests.services import guest_page_ensure, guest_pages_create_many
 from jada.models import PipelineRun, Stage, StageRun, StageState
-from jada.pipeline.dispatch import dispatch
+from jada.pipeline.dispatch import dispatch, dispatch_many
 
 # Booking fields the guest page shows; a change to any of them re-publishes it.
 GUEST_FIELDS = frozenset(
@@ -42,25 +48,7 @@ def start(
             reason=reason,
             changed=sorted(changed | crew.changed),
         )
-        done = {"state": StageState.SUCCEEDED, "started_at": now, "finished_at": now}
-        skipped = {"state": StageState.SKIPPED, "finished_at": now, "detail": "nothing changed"}
-        crew_notify = {} if crew.notify_needed else skipped
-        guest_publish = {} if guest_needed else skipped
-        StageRun.objects.bulk_create(
-            [
-                StageRun(run=run, stage=Stage.BOOKING, **done),
-                StageRun(
-                    run=run,
-                    stage=Stage.CREW_EVENT,
-                    detail=f"version {crew.event.version}",
-                    **done,
-                ),
-                StageRun(run=run, stage=Stage.CHECKLIST, **done),
-                StageRun(run=run, stage=Stage.CREW_NOTIFY, **crew_notify),
-                StageRun(run=run, stage=Stage.GUEST_PUBLISH, **guest_publish),
-                StageRun(run=run, stage=Stage.SUMMARY),
-            ]
-        )
+        StageRun.objects.bulk_create(_stage_rows(run, crew, guest_needed=guest_needed, now=now))
         transaction.on_commit(lambda: dispatch(run.pk))
         return run
 
@@ -69,3 +57,53 @@ def _reason(*, created: bool, cancelled: bool) -> str:
     if created:
         return "created"
     return "cancelled" if cancelled else "changed"
+
+
+def start_many(
+    bookings: Sequence[OperationalBooking],
+    *,
+    changed: Iterable[str],
+    crew_plans: Sequence[Sequence[PlannedAssignment] | None],
+) -> list[tuple[PipelineRun, CrewSyncResult]]:
+    """`start(created=True)` for many new bookings: nine statements for all, one dispatch."""
+    changed = frozenset(changed)
+    with transaction.atomic(savepoint=False):
+        crews = crew_events_create_many(bookings=bookings, plans=crew_plans)
+        guest_pages_create_many(booking_ids=[booking.id for booking in bookings])
+        now = timezone.now()
+        runs = [
+            PipelineRun(
+                booking_id=booking.id,
+                reason=_reason(created=True, cancelled=booking.is_cancelled),
+                changed=sorted(changed | crew.changed),
+            )
+            for booking, crew in zip(bookings, crews, strict=True)
+        ]
+        PipelineRun.objects.bulk_create(runs)
+        StageRun.objects.bulk_create(
+            [
+                row
+                for run, crew in zip(runs, crews, strict=True)
+                for row in _stage_rows(run, crew, guest_needed=True, now=now)
+            ]
+        )
+        run_ids = [run.pk for run in runs]
+        transaction.on_commit(lambda: dispatch_many(run_ids))
+    return list(zip(runs, crews, strict=True))
+
+
+def _stage_rows(
+    run: PipelineRun, crew: CrewSyncResult, *, guest_needed: bool, now: datetime
+) -> list[StageRun]:
+    done = {"state": StageState.SUCCEEDED, "started_at": now, "finished_at": now}
+    skipped = {"state": StageState.SKIPPED, "finished_at": now, "detail": "nothing changed"}
+    crew_notify = {} if crew.notify_needed else skipped
+    guest_publish = {} if guest_needed else skipped
+    return [
+        StageRun(run=run, stage=Stage.BOOKING, **done),
+        StageRun(run=run, stage=Stage.CREW_EVENT, detail=f"version {crew.event.version}", **done),
+        StageRun(run=run, stage=Stage.CHECKLIST, **done),
+        StageRun(run=run, stage=Stage.CREW_NOTIFY, **crew_notify),
+        StageRun(run=run, stage=Stage.GUEST_PUBLISH, **guest_publish),
+        StageRun(run=run, stage=Stage.SUMMARY),
+    ]
