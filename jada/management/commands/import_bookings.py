@@ -20,7 +20,8 @@ from django.core.management.base import (
 from django.db import transaction
 from tqdm import tqdm
 
-from jada.intake import IntakeRejected, booking_intake
+from jada.importing import intake_many
+from jada.intake import IntakeRejected, IntakeResult
 
 REQUIRED_COLUMNS = (
     "source",
@@ -55,8 +56,8 @@ PAYLOAD_TO_COLUMN = {f"guest.{key}": column for column, key in GUEST_COLUMNS.ite
 
 HELP = """\
 Import bookings from a CSV file (a marketplace export) with the same validation and upsert on
-(source, external_ref) as POST /api/bookings. Each row is its own transaction: a rejected row
-writes nothing, the others are still imported.
+(source, external_ref) as POST /api/bookings. A rejected row writes nothing, the others are still
+imported: new bookings in batches of 500 (one transaction each), bookings on file one by one.
 
 Columns (header row required, any order, UTF-8; unknown columns are ignored with a note):
   required: source, external_ref, duration_hours, gross_revenue, crew_cost, captain_cost,
@@ -212,7 +213,7 @@ class Command(BaseCommand):
             except DryRunRollback:
                 pass
         else:
-            # Each row commits on its own (booking_intake's transaction).
+            # Each batch of new bookings, and each booking on file, commits on its own.
             self.import_rows(rows, columns, counts, verbosity)
 
         summary = ", ".join(
@@ -228,30 +229,32 @@ class Command(BaseCommand):
     ) -> None:
         stderr = getattr(self.stderr, "_out", sys.stderr)
         first_row: dict[tuple[str, str], int] = {}
+        # A row with more cells than columns is not even read: no payload, its own line.
+        payloads = (
+            (row, None if None in row.values else row_payload(row.values, columns)) for row in rows
+        )
+        outcomes = intake_many(payloads, via="csv", by_name=self.by_name)
         with tqdm(
             total=len(rows), unit="row", file=stderr, disable=verbosity == 0, leave=False
         ) as bar:
-            for row in rows:
-                line = self.import_row(row, columns, counts)
-                line += repeat_note(row, first_row)
+            for row, outcome in outcomes:
+                line = self.report(row, outcome, counts) + repeat_note(row, first_row)
                 with tqdm.external_write_mode(file=stderr):
                     self.stdout.write(line)
                 bar.update(1)
 
-    def import_row(self, row: Row, columns: set[str], counts: Counter[str]) -> str:
+    def report(
+        self, row: Row, outcome: IntakeResult | IntakeRejected | None, counts: Counter[str]
+    ) -> str:
         ref = (row.values.get("external_ref") or "").strip() or "?"
-        if None in row.values:
+        if outcome is None:
             counts["rejected"] += 1
             return f"row {row.number}: rejected {ref}: more cells than header columns"
-        try:
-            result = booking_intake(
-                payload=row_payload(row.values, columns), via="csv", by_name=self.by_name
-            )
-        except IntakeRejected as e:
+        if isinstance(outcome, IntakeRejected):
             counts["rejected"] += 1
-            return f"row {row.number}: rejected {ref}: {describe(e.errors)}"
-        counts[result.outcome] += 1
-        line = f"row {row.number}: {result.outcome} {ref} (booking {result.booking.pk})"
-        if result.warnings:
-            line += " warning: " + "; ".join(result.warnings)
+            return f"row {row.number}: rejected {ref}: {describe(outcome.errors)}"
+        counts[outcome.outcome] += 1
+        line = f"row {row.number}: {outcome.outcome} {ref} (booking {outcome.booking.pk})"
+        if outcome.warnings:
+            line += " warning: " + "; ".join(outcome.warnings)
         return line
