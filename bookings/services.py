@@ -172,15 +172,24 @@ def booking_upsert(
     """
     with transaction.atomic():
         booking, financials = booking_lock(source=data.source, external_ref=data.external_ref)
-        created = booking is None
-        if created:
-            booking = Booking(source=data.source, external_ref=data.external_ref)
-            financials = Financials(booking=booking)
-            before: dict[str, Any] = {}
-        else:
-            before = _snapshot(booking, financials)
+        if booking is None:
+            # One insert per table, as for many (`bookings_create_many`).
+            booking, financials = _new_booking(data)
+            booking.save(force_insert=True)
+            financials.booking = booking
+            financials.save(force_insert=True)
+            entry = _created_entry(booking, financials, by=by, via=via, by_name=by_name)
+            if entry is not None:
+                entry.save(force_insert=True)
+            return UpsertResult(
+                booking=booking,
+                created=True,
+                changed=frozenset(OPERATIONAL_FIELDS),
+                money_changed=True,
+            )
+        before = _snapshot(booking, financials)
 
-        notes_changed = not created and data.internal_notes not in (None, booking.internal_notes)
+        notes_changed = data.internal_notes not in (None, booking.internal_notes)
         for name in OPERATIONAL_FIELDS:
             setattr(booking, name, getattr(data, name))
         if data.internal_notes is not None:
@@ -191,18 +200,17 @@ def booking_upsert(
 
         after = _snapshot(booking, financials)
         changed = frozenset(
-            name for name in OPERATIONAL_FIELDS if created or before.get(name) != after.get(name)
+            name for name in OPERATIONAL_FIELDS if before.get(name) != after.get(name)
         )
-        money_changed = created or any(before.get(n) != after.get(n) for n in MONEY_FIELDS)
+        money_changed = any(before.get(n) != after.get(n) for n in MONEY_FIELDS)
 
-        if created or changed or notes_changed or money_changed:
+        if changed or notes_changed or money_changed:
             booking.full_clean(validate_unique=False)
             booking.save()
         if money_changed:
             financials.booking = booking
             financials.full_clean(exclude=["booking"])
-            # A new booking has no Financials row yet: insert without trying an update first.
-            financials.save(force_insert=created)
+            financials.save()
         audit_log(
             booking=booking,
             before=before,
@@ -210,10 +218,10 @@ def booking_upsert(
             by=by,
             via=via,
             by_name=by_name,
-            action="created" if created else "changed",
+            action="changed",
         )
         return UpsertResult(
-            booking=booking, created=created, changed=changed, money_changed=money_changed
+            booking=booking, created=False, changed=changed, money_changed=money_changed
         )
 
 
@@ -233,19 +241,8 @@ def bookings_create_many(
     results: list[Booking | ValidationError] = []
     built: list[tuple[Booking, Financials]] = []
     for data in items:
-        booking = Booking(source=data.source, external_ref=data.external_ref)
-        for name in OPERATIONAL_FIELDS:
-            setattr(booking, name, getattr(data, name))
-        if data.internal_notes is not None:
-            booking.internal_notes = data.internal_notes
-        financials = Financials(booking=booking)
-        for name in MONEY_INPUTS:
-            setattr(financials, name, _as_stored(getattr(data, name)))
-        financials.recompute()
         try:
-            # The dock is the caller's own row and the key is new: no read checks either.
-            booking.full_clean(exclude=["dock"], validate_unique=False, validate_constraints=False)
-            financials.full_clean(exclude=["booking"])
+            booking, financials = _new_booking(data)
         except ValidationError as e:
             results.append(e)
             continue
@@ -257,19 +254,42 @@ def bookings_create_many(
         Booking.objects.bulk_create([booking for booking, _ in built])
         for booking, financials in built:
             financials.booking = booking
-            booking.financials = financials
         Financials.objects.bulk_create([financials for _, financials in built])
-        entries = [
-            _audit_entry(
-                booking=booking,
-                before={},
-                after=_snapshot(booking, financials),
-                by=by,
-                via=via,
-                by_name=by_name,
-                action="created",
-            )
-            for booking, financials in built
-        ]
+        entries = [_created_entry(b, f, by=by, via=via, by_name=by_name) for b, f in built]
         AuditEntry.objects.bulk_create([entry for entry in entries if entry is not None])
     return results
+
+
+def _new_booking(data: BookingData) -> tuple[Booking, Financials]:
+    """A new booking and its money, checked as a save would check them (raises ValidationError).
+
+    The dock is the caller's own row and the key is new (the unique constraint stops a race):
+    neither needs a read to check.
+    """
+    booking = Booking(source=data.source, external_ref=data.external_ref)
+    for name in OPERATIONAL_FIELDS:
+        setattr(booking, name, getattr(data, name))
+    if data.internal_notes is not None:
+        booking.internal_notes = data.internal_notes
+    financials = Financials(booking=booking)
+    for name in MONEY_INPUTS:
+        setattr(financials, name, _as_stored(getattr(data, name)))
+    financials.recompute()
+    booking.full_clean(exclude=["dock"], validate_unique=False, validate_constraints=False)
+    financials.full_clean(exclude=["booking"])
+    booking.financials = financials
+    return booking, financials
+
+
+def _created_entry(
+    booking: Booking, financials: Financials, *, by: AbstractBaseUser | None, via: str, by_name: str
+) -> AuditEntry | None:
+    return _audit_entry(
+        booking=booking,
+        before={},
+        after=_snapshot(booking, financials),
+        by=by,
+        via=via,
+        by_name=by_name,
+        action="created",
+    )

@@ -44,7 +44,12 @@ def event_availability_warnings(event: CrewEvent) -> list[str]:
     mine = list(
         Assignment.objects.filter(event=event, removed_at__isnull=True).select_related("member")
     )
-    if not mine:
+    return assignments_availability_warnings(event, mine)
+
+
+def assignments_availability_warnings(event: CrewEvent, mine: list[Assignment]) -> list[str]:
+    """`event_availability_warnings` from the event's active assignments in hand."""
+    if event.is_cancelled or not mine:
         return []
     wanted = {a.pk: set(shift_days(a.call_at, a.ends_at)) for a in mine}
     every_day = set().union(*wanted.values())

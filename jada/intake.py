@@ -18,7 +18,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from pydantic import TypeAdapter
 from pydantic import ValidationError as SchemaError
 
@@ -26,15 +26,15 @@ from bookings import formatting
 from bookings.models import Booking, Dock
 from bookings.money import settle
 from bookings.services import BookingData
-from crew.availability import availability_warnings
+from crew.availability import assignments_availability_warnings, availability_warnings
 from crew.models import Role
-from crew.selectors import events_overlap_warnings, overlap_warnings
+from crew.selectors import booking_assignments, events_overlap_warnings, overlap_warnings
 from crew.services import PlannedAssignment
 from jada.api.schemas import BookingRequest, CrewAssignmentRequest, error_map
 from jada.api.types import CENT
 from jada.lookups import codes_unknown, dock_named
 from jada.models import PipelineRun
-from jada.services import BookingCreated, BookingSaved, booking_save
+from jada.services import BookingSaved, booking_save
 
 Errors = dict[str, list[str]]
 
@@ -322,21 +322,29 @@ def intake_result(saved: BookingSaved, warnings: list[str]) -> IntakeResult:
 def _save(
     valid: ValidIntake, *, by: AbstractBaseUser | None, via: str, by_name: str
 ) -> IntakeResult:
-    with transaction.atomic():
-        try:
-            saved = booking_save(data=valid.data, plan=valid.plan, by=by, via=via, by_name=by_name)
-        except ValidationError as e:
-            raise IntakeRejected(model_errors(e)) from e
-        return intake_result(saved, _warnings(saved))
+    try:
+        # One transaction (booking_save's); the warnings are read once it is over.
+        saved = booking_save(data=valid.data, plan=valid.plan, by=by, via=via, by_name=by_name)
+    except ValidationError as e:
+        raise IntakeRejected(model_errors(e)) from e
+    return intake_result(saved, _warnings(saved))
 
 
 def _warnings(saved: BookingSaved) -> list[str]:
-    """Overlap warnings of the booking's crew; for a new one, from the assignments in hand."""
-    if isinstance(saved, BookingCreated) and saved.crew is not None:
-        overlaps = events_overlap_warnings([(saved.crew.event, saved.crew.added)])[0]
-    else:
-        overlaps = overlap_warnings(booking_id=saved.booking.pk)
-    return [*overlaps, *availability_warnings(booking_id=saved.booking.pk)]
+    """Overlap and availability warnings of the booking's crew (a new one's in three reads)."""
+    if not saved.created:
+        return [
+            *overlap_warnings(booking_id=saved.booking.pk),
+            *availability_warnings(booking_id=saved.booking.pk),
+        ]
+    mine = booking_assignments(booking_id=saved.booking.pk)
+    if not mine:
+        return []
+    event = mine[0].event
+    return [
+        *events_overlap_warnings([(event, mine)])[0],
+        *assignments_availability_warnings(event, mine),
+    ]
 
 
 def intake_save(

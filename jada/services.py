@@ -89,26 +89,35 @@ def booking_save(
     Raises the service's ValidationError (nothing written) and IntegrityError (lost an insert
     race: the caller may try again).
     """
-    with transaction.atomic(savepoint=False):
-        if not Booking.objects.filter(source=data.source, external_ref=data.external_ref).exists():
-            # New: the bulk path's statements (a race to create it ends in IntegrityError).
-            saved = bookings_save_new(items=[(data, plan)], by=by, via=via, by_name=by_name)[0]
-            if isinstance(saved, ValidationError):
-                raise saved
-            return saved
+    with transaction.atomic():
         upsert = booking_upsert(data=data, by=by, via=via, by_name=by_name)
         booking = upsert.booking
+        if upsert.created:
+            # Nothing to compare with: the crew event, checklists, page and run are all new.
+            run = pipeline.start(
+                booking.pk,
+                changed=upsert.changed,
+                created=True,
+                crew_plan=plan,
+                new_booking=booking_projection(booking),
+            )
+            return BookingSaved(
+                booking=booking,
+                created=True,
+                changed=upsert.changed,
+                money_changed=upsert.money_changed,
+                crew_changed=plan is not None,
+                run=run,
+            )
         crew_changed = crew_plan_differs(
             booking_id=booking.pk, plan=plan, duration_minutes=booking.duration_minutes
         )
         run = None
-        if upsert.created or upsert.changed or crew_changed:
-            run = pipeline.start(
-                booking.pk, changed=upsert.changed, created=upsert.created, crew_plan=plan
-            )
+        if upsert.changed or crew_changed:
+            run = pipeline.start(booking.pk, changed=upsert.changed, crew_plan=plan)
         return BookingSaved(
             booking=booking,
-            created=upsert.created,
+            created=False,
             changed=upsert.changed,
             money_changed=upsert.money_changed,
             crew_changed=crew_changed,

@@ -32,8 +32,16 @@ def start(
     created: bool = False,
     crew_plan: Sequence[PlannedAssignment] | None = None,
     reason: str | None = None,
+    new_booking: OperationalBooking | None = None,
 ) -> PipelineRun:
-    """Record the database stages now and queue the outside-world stages after commit."""
+    """Record the database stages now and queue the outside-world stages after commit.
+
+    `new_booking`: the projection of a booking just created (nothing of its pipeline exists
+    yet), whose stages are then recorded without reading anything first (`start_many`).
+    """
+    if new_booking is not None:
+        [(run, _)] = start_many([new_booking], changed=changed, crew_plans=[crew_plan])
+        return run
     changed = frozenset(changed)
     with transaction.atomic():
         booking = booking_operational(booking_id)
