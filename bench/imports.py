@@ -36,9 +36,11 @@ SLOTS = ("09:00", "14:00", "19:00")  # back-to-back 5-hour shifts: no overlap wa
 def export_rows(count: int) -> list[dict[str, str]]:
     """Three charters a day from 2034, each slot with its own captain and two deckhands.
 
-    One row in 50 names an earlier booking again with another guest count (an update), one in
-    100 names a dock that does not exist (rejected): the report has every kind of line.
+    One row in 100 names a dock that does not exist (rejected), and the last 1% name earlier
+    bookings again with another guest count (amendments at the end of an export, as when a
+    marketplace appends changed bookings): the report has every kind of line.
     """
+    amended = count - count // 100
     rows = []
     for i in range(count):
         slot = i % len(SLOTS)
@@ -60,8 +62,8 @@ def export_rows(count: int) -> list[dict[str, str]]:
             "crew": f"CREW_1{slot}1:deckhand:5;CREW_1{slot}2:deckhand:5",
             "notes": "imported",
         }
-        if i % 50 == 49:
-            values = {**rows[i - 40], "guest_count": "12"}
+        if i >= amended:
+            values = {**rows[(i - amended) * 97 % amended], "guest_count": "12"}
         elif i % 100 == 42:
             values["location"] = "Nowhere"
         rows.append(values)
@@ -83,19 +85,19 @@ def counting_statements():
         yield counted
 
 
-def run_import(path: str, *args: str) -> tuple[float, list[str], int]:
+def run_import(path: str, *args: str) -> tuple[float, float, list[str], int]:
     from django.core.management import call_command
     from django.core.management.base import CommandError
 
     out = io.StringIO()
     with counting_statements() as counted:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         try:
             call_command("import_bookings", path, *args, stdout=out, stderr=io.StringIO())
         except CommandError:
             pass  # the rejected rows: expected, and reported in the output
-        elapsed = time.perf_counter() - started
-    return elapsed, out.getvalue().splitlines(), counted[0]
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return elapsed, cpu, out.getvalue().splitlines(), counted[0]
 
 
 def bench_import(quick: bool) -> None:
@@ -115,8 +117,8 @@ def bench_import(quick: bool) -> None:
         writer.writeheader()
         writer.writerows(export_rows(count))
 
-    dry_s, dry_lines, dry_statements = run_import(str(path), "--dry-run")
-    real_s, real_lines, real_statements = run_import(str(path))
+    dry_s, dry_cpu, dry_lines, dry_statements = run_import(str(path), "--dry-run")
+    real_s, real_cpu, real_lines, real_statements = run_import(str(path))
     flush_broker()  # no worker ran: drop the queued stages
 
     # The dry run reports exactly what the import then did (booking ids aside: none exist yet).
@@ -127,13 +129,13 @@ def bench_import(quick: bool) -> None:
     n = f"{count:,}"
     row(
         f"CSV import of {n} rows",
-        f"{real_s:.1f} s ({real_statements / count:.1f} statements per row)",
+        f"{real_s:.1f} s, CPU {real_cpu:.1f} s ({real_statements / count:.2f} statements a row)",
         "≤ 60 s",
         real_s <= 60,
     )
     row(
         f"CSV import of {n} rows, --dry-run",
-        f"{dry_s:.1f} s ({dry_statements / count:.2f} statements per row)",
+        f"{dry_s:.1f} s, CPU {dry_cpu:.1f} s ({dry_statements / count:.2f} statements a row)",
         "≤ 10 s",
         dry_s <= 10,
     )
