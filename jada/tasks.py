@@ -11,7 +11,13 @@ from celery import shared_task
 from jada import pipeline
 from jada.pipeline import run_stage
 
-__all__ = ["resume_pipelines", "run_stage"]
+__all__ = ["dispatch_runs", "resume_pipelines", "run_stage"]
+
+
+@shared_task(name="jada.tasks.dispatch_runs", acks_late=True)
+def dispatch_runs(run_ids: list[int]) -> int:
+    """Queue the stages of runs committed together (an import): one message for them all."""
+    return pipeline.dispatch_many(run_ids)
 
 
 @shared_task(name="jada.tasks.resume_pipelines", acks_late=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
@@ -17,7 +18,9 @@ from crew.services import (
 )
 from guests.services import guest_page_ensure, guest_pages_create_many
 from jada.models import PipelineRun, Stage, StageRun, StageState
-from jada.pipeline.dispatch import dispatch, dispatch_many
+from jada.pipeline.dispatch import BROKER_ERRORS, _broker_check, dispatch
+
+logger = logging.getLogger(__name__)
 
 # Booking fields the guest page shows; a change to any of them re-publishes it.
 GUEST_FIELDS = frozenset(
@@ -96,8 +99,23 @@ def start_many(
             ]
         )
         run_ids = [run.pk for run in runs]
-        transaction.on_commit(lambda: dispatch_many(run_ids))
+        transaction.on_commit(lambda: _dispatch(run_ids))
     return list(zip(runs, crews, strict=True))
+
+
+def _dispatch(run_ids: list[int]) -> None:
+    """Queue the runs' stages: one run at once; many in one message to a worker."""
+    if len(run_ids) == 1:
+        dispatch(run_ids[0])
+        return
+    # An import does not wait for each run's canvas; a refused message leaves them to the sweeper.
+    from jada.tasks import dispatch_runs  # the task module imports this package
+
+    try:
+        _broker_check()
+        dispatch_runs.delay(run_ids)
+    except BROKER_ERRORS as e:
+        logger.warning("%s pipeline runs not queued (%s); the sweeper will", len(run_ids), e)
 
 
 def _stage_rows(

@@ -152,3 +152,25 @@ def test_a_batch_the_database_refuses_is_saved_one_by_one(dock, roster, template
     outcomes = [outcome for _, outcome in intake_many(enumerate(payloads), via="csv")]
     assert [outcome_text(o) for o in outcomes] == expected
     assert Booking.objects.count() == 2 and PipelineRun.objects.count() == 2
+
+
+def test_runs_saved_together_are_queued_in_one_message_and_run(
+    dock, roster, templates, django_capture_on_commit_callbacks, monkeypatch
+):
+    from jada import tasks
+
+    messages = []
+    real = tasks.dispatch_runs.delay
+
+    def delay(run_ids):
+        messages.append(list(run_ids))
+        return real(run_ids)  # eager here: the stages run in this process
+
+    monkeypatch.setattr(tasks.dispatch_runs, "delay", delay)
+    payloads = [write_up(external_ref=f"Q-{i}", charter_date=f"2031-02-0{i + 1}") for i in range(3)]
+    with django_capture_on_commit_callbacks(execute=True):
+        outcomes = [outcome for _, outcome in intake_many(enumerate(payloads), via="csv")]
+    runs = [outcome.run.pk for outcome in outcomes]
+    assert messages == [runs]
+    assert PipelineRun.objects.filter(pk__in=runs, dispatched_at__isnull=False).count() == 3
+    assert not StageRun.objects.filter(run__in=runs, state__in=["pending", "running"]).exists()
