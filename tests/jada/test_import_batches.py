@@ -9,7 +9,7 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from bookings.models import AuditEntry, Booking
-from crew.models import Assignment, ChecklistItem, CrewEvent
+from crew.models import Assignment, ChecklistItem, CrewEvent, Slot
 from guests.models import GuestPage
 from jada import importing
 from jada.importing import intake_many
@@ -54,6 +54,9 @@ def outcome_text(outcome: Any) -> str:
             stages,
             list(AuditEntry.objects.filter(booking=booking).values_list("action", "changes")),
             CrewEvent.objects.filter(booking_id=booking.pk).values_list("title", "version").get(),
+            sorted(
+                Slot.objects.filter(event__booking_id=booking.pk).values_list("role", "call_at")
+            ),
             GuestPage.objects.filter(booking_id=booking.pk).count(),
         )
     )
@@ -100,6 +103,7 @@ def mixed_file() -> list[dict]:
         write_up(external_ref="B-8", crew_assignments=None, captain_id=None),  # no crew named
         write_up(external_ref="B-1"),  # back as it was
         write_up(external_ref="B-9", charter_date="2030-06-01"),
+        write_up(external_ref="B-10", crew_assignments=[{"role": "deckhand"}], captain_id=None),
     ]
 
 
@@ -118,6 +122,7 @@ def test_batches_give_what_the_api_gives_one_by_one(dock, roster, templates, bat
     assert "created" in expected[0] and "updated" in expected[3] and "rejected" in expected[2]
     assert "overlaps Charter · Boatsetter B-1" in expected[1]
     assert "overlaps Charter · Boatsetter B-2" not in expected[0]
+    assert "[('deckhand', datetime" in expected[-1]  # B-10's open slot
 
 
 def test_new_bookings_cost_the_same_statements_however_many(dock, roster, templates):
