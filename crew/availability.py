@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from django.db import IntegrityError, transaction
@@ -49,24 +50,39 @@ def event_availability_warnings(event: CrewEvent) -> list[str]:
 
 def assignments_availability_warnings(event: CrewEvent, mine: list[Assignment]) -> list[str]:
     """`event_availability_warnings` from the event's active assignments in hand."""
-    if event.is_cancelled or not mine:
-        return []
-    wanted = {a.pk: set(shift_days(a.call_at, a.ends_at)) for a in mine}
-    every_day = set().union(*wanted.values())
+    return events_availability_warnings([(event, mine)])[0]
+
+
+def events_availability_warnings(
+    rosters: Sequence[tuple[CrewEvent, Sequence[Assignment]]],
+) -> list[list[str]]:
+    """`event_availability_warnings` of several events from their assignments, in one read."""
+    wanted = {
+        a.pk: set(shift_days(a.call_at, a.ends_at))
+        for event, mine in rosters
+        if not event.is_cancelled
+        for a in mine
+    }
+    if not wanted:
+        return [[] for _ in rosters]
+    members = {a.member_id for _, mine in rosters for a in mine}
     away = set(
         Unavailability.objects.filter(
-            member_id__in=[a.member_id for a in mine], day__in=every_day
+            member_id__in=members, day__in=set().union(*wanted.values())
         ).values_list("member_id", "day")
     )
-    warnings = []
-    for a in mine:
-        for day in sorted(wanted[a.pk]):
-            if (a.member_id, day) in away:
-                warnings.append(
-                    f"{a.member.name} ({a.member.code}) marked {day:%a %-d %b %Y} as a day they "
-                    f"cannot work (shift from {local(a.call_at):%H:%M %Z})."
-                )
-    return warnings
+    result = []
+    for event, mine in rosters:
+        warnings = []
+        for a in mine if not event.is_cancelled else ():
+            for day in sorted(wanted[a.pk]):
+                if (a.member_id, day) in away:
+                    warnings.append(
+                        f"{a.member.name} ({a.member.code}) marked {day:%a %-d %b %Y} as a day "
+                        f"they cannot work (shift from {local(a.call_at):%H:%M %Z})."
+                    )
+        result.append(warnings)
+    return result
 
 
 def availability_warnings(*, booking_id: int) -> list[str]:

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from bookings.models import Booking
+from crew.availability import events_availability_warnings
 from crew.selectors import events_overlap_warnings
 from jada.intake import (
     IntakeRejected,
@@ -55,7 +56,13 @@ def intakes_save_new(
             items=[(valid.data, valid.plan) for valid in valids], by=by, via=via, by_name=by_name
         )
         created = [s for s in saved if isinstance(s, BookingCreated) and s.crew is not None]
-        warnings = iter(events_overlap_warnings([(s.crew.event, s.crew.added) for s in created]))
+        rosters = [(s.crew.event, s.crew.added) for s in created]
+        warnings = iter(
+            [*overlaps, *away]
+            for overlaps, away in zip(
+                events_overlap_warnings(rosters), events_availability_warnings(rosters), strict=True
+            )
+        )
     return [
         IntakeRejected(model_errors(s))
         if isinstance(s, ValidationError)

@@ -11,12 +11,15 @@ from tests.jada.intake_support import row_counts, write_up
 
 pytestmark = pytest.mark.django_db
 
-# Reads: the dock, the roster codes, whether the key is on file, the members, the checklist
-# templates and the overlap check. Inserts, one per table: booking, money, audit, crew event,
-# three assignments, their six checklist items, guest page, run and its six stage rows.
-# Counted inside the test's transaction, so the intake's own atomic block is a savepoint here
-# (two statements that production does not have).
-CREATE_QUERIES = 20
+# The write (booking_save): whether the key is on file, then one insert per table: booking, money,
+# audit, crew event, three assignments, their six checklist items, guest page, run and its six
+# stage rows; reads of the members and the checklist templates. Counted inside the test's
+# transaction: its atomic block and booking_upsert's are savepoints here (four statements, two
+# of them BEGIN and COMMIT in production).
+WRITE_QUERIES = 16
+# The whole intake: the write, the dock and roster reads of the validation, and the warnings
+# (the new assignments, shifts overlapping them, days their members marked away).
+CREATE_QUERIES = 21
 # The same booking again: read, lock, compare, write nothing.
 UNCHANGED_QUERIES = 18
 
@@ -60,3 +63,16 @@ def test_the_same_booking_again_costs_few_queries_and_writes_nothing(
 
     assert again.outcome == "unchanged"
     assert row_counts() == before
+
+
+def test_the_write_of_a_new_booking_is_one_insert_per_table(
+    dock, roster, templates, django_assert_max_num_queries
+):
+    from jada.intake import intake_validate
+    from jada.services import booking_save
+
+    valid = intake_validate(write_up())
+    with django_assert_max_num_queries(WRITE_QUERIES):
+        saved = booking_save(data=valid.data, plan=valid.plan, via="api")
+    assert saved.created and saved.run is not None
+    assert row_counts()["ChecklistItem"] == 6 and row_counts()["StageRun"] == 6
