@@ -35,6 +35,8 @@ logger = logging.getLogger(__name__)
 
 # Crew are called this long before boarding (crew.services.CALL_LEAD, which imports this module).
 CALL_LEAD_FOR_SLOTS = timedelta(minutes=60)
+# Offers emailed per task: a roster of 200 is sent by several workers at once.
+OFFER_BATCH = 25
 # Origins the operators are emailed about at once: someone left a place.
 VACATED = frozenset({SlotOrigin.DECLINED, SlotOrigin.REMOVED, SlotOrigin.DEACTIVATED})
 
@@ -126,8 +128,9 @@ def slot_fan_out(*, slot: Slot, now: datetime) -> list[Offer]:
     )
     slot.offered_at = now
     Slot.objects.filter(pk=slot.pk).update(offered_at=now)
-    if offers:
-        _after_commit("send_offers", slot.pk)
+    # In batches, so several workers send a large roster's emails side by side.
+    for start in range(0, len(offers), OFFER_BATCH):
+        _after_commit("send_offers", slot.pk, [o.pk for o in offers[start : start + OFFER_BATCH]])
     logger.info("slot %s offered to %d member(s)", slot.pk, len(offers))
     return offers
 
@@ -339,13 +342,18 @@ def offers_unsent(*, now: datetime | None = None) -> list[int]:
     )
 
 
-def each_offer_to_send(slot_id: int, send: Callable[[Offer], None], *, now: datetime) -> int:
-    """Send each unsent offer of a live slot once, outside any transaction; how many went."""
-    rows = list(
-        Offer.objects.filter(slot_id=slot_id, emailed_at__isnull=True, member__active=True)
-        .select_related("slot__event", "member")
-        .order_by("pk")
-    )
+def each_offer_to_send(
+    slot_id: int,
+    send: Callable[[Offer], None],
+    *,
+    now: datetime,
+    offer_ids: Iterable[int] | None = None,
+) -> int:
+    """Send each unsent offer of a live slot (or these of them) once, outside any transaction."""
+    unsent = Offer.objects.filter(slot_id=slot_id, emailed_at__isnull=True, member__active=True)
+    if offer_ids is not None:
+        unsent = unsent.filter(pk__in=list(offer_ids))
+    rows = list(unsent.select_related("slot__event", "member").order_by("pk"))
     sent = 0
     for offer in rows:
         if not slot_is_live(offer.slot, now):

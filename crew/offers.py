@@ -92,11 +92,13 @@ def offer_message(offer: Offer, *, now: datetime) -> EmailMultiAlternatives:
     return message
 
 
-def offers_send(*, slot_id: int, now: datetime | None = None) -> int:
-    """Email each unsent offer of a live slot once; returns how many went."""
+def offers_send(
+    *, slot_id: int, offer_ids: list[int] | None = None, now: datetime | None = None
+) -> int:
+    """Email each unsent offer of a live slot (or these of them) once; returns how many went."""
     now = now or timezone.now()
     return dispatch.each_offer_to_send(
-        slot_id, lambda offer: offer_message(offer, now=now).send(), now=now
+        slot_id, lambda offer: offer_message(offer, now=now).send(), now=now, offer_ids=offer_ids
     )
 
 

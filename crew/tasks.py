@@ -42,9 +42,9 @@ RETRY = {
 
 
 @shared_task(name="crew.tasks.send_offers", **RETRY)
-def send_offers(slot_id: int) -> int:
-    """Email the unsent offers of an open slot."""
-    return offers.offers_send(slot_id=slot_id)
+def send_offers(slot_id: int, offer_ids: list[int] | None = None) -> int:
+    """Email the unsent offers of an open slot (a batch of them, when given)."""
+    return offers.offers_send(slot_id=slot_id, offer_ids=offer_ids)
 
 
 @shared_task(name="crew.tasks.announce_slot", **RETRY)

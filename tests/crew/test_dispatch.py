@@ -289,3 +289,25 @@ def test_the_operator_adds_an_open_slot(staged, django_capture_on_commit_callbac
         slot = dispatch.slot_add(event=staged, role="deckhand", now=NOW)
     assert slot.origin == "operator" and slot.call_at == START - timedelta(hours=1)
     assert [m.to for m in mail.outbox] == [["crew003@crew.example.com"]]  # no operator email
+
+
+def test_a_large_roster_is_emailed_in_batches_each_once(
+    staged, django_capture_on_commit_callbacks
+):
+    for n in range(59):
+        make_member(f"XB{n:03d}", f"Extra {n}", f"xb{n:03d}@crew.example.com", ["deckhand"])
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        slot = dispatch.slot_add(event=staged, role="deckhand", now=NOW)
+    assert len(queued) == 3  # 60 offers, 25 a task
+    assert len(mail.outbox) == 60 and len({m.to[0] for m in mail.outbox}) == 60
+    assert offers.offers_send(slot_id=slot.pk) == 0  # nothing twice
+
+
+def test_deactivation_tells_the_operators_the_member_was_removed(
+    staged, roster, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        dispatch.member_deactivated(member=roster["CREW_001"], now=NOW)
+    [operator] = sent_to("operator@")
+    assert "removed" in operator.subject and "Dana Cole (CREW_001)" in operator.body
+    assert "no longer on the roster" in operator.body
