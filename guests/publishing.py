@@ -29,6 +29,7 @@ class BulkResult:
     published: int = 0  # uploaded, or would be in a dry run
     unchanged: int = 0
     missing: int = 0  # page records whose booking no longer exists
+    busy: int = 0  # being published by a pipeline run at that moment (which uploads the latest)
     invalidation_calls: int = 0
     invalidated_paths: int = 0
     invalidation_id: str | None = None
@@ -40,9 +41,10 @@ class BulkResult:
                 f"Dry run: {self.published} of {self.checked} guest pages would be published, "
                 f"{self.unchanged} unchanged, {self.missing} without a booking; nothing written."
             )
+        busy = f", {self.busy} being published by the pipeline" if self.busy else ""
         return (
             f"{self.checked} guest pages checked: {self.published} published, "
-            f"{self.unchanged} unchanged, {self.missing} without a booking; "
+            f"{self.unchanged} unchanged, {self.missing} without a booking{busy}; "
             f"{self.invalidation_calls} invalidation call(s) for {self.invalidated_paths} paths."
         )
 

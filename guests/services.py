@@ -183,57 +183,95 @@ def guest_pages_publish_bulk(
     """Re-export many pages (all when `booking_ids` is None) with one CloudFront invalidation.
 
     `changed_only=False` uploads every page even when its bytes are unchanged; `dry_run` renders
-    and counts without writing anything; `progress(n)` is called as pages are done.
+    and counts without writing anything; `progress(n)` is called as pages are done. Each chunk
+    is rendered and claimed under its rows' locks, then uploaded outside any transaction;
+    uploads are recorded only once the one invalidation for all of them succeeded, so a
+    failure leaves everything to redo.
     """
     result = BulkResult(dry_run=dry_run)
     pages = GuestPage.objects.order_by("pk")
     if booking_ids is not None:
         pages = pages.filter(booking_id__in=list(booking_ids))
-    with transaction.atomic():
-        # Locked in id order for the whole export: uploads are only recorded once the one
-        # invalidation for all of them succeeded, so a failure leaves everything to redo.
-        pages = list(pages if dry_run else pages.select_for_update())
-        exported: list[tuple[GuestPage, str]] = []
-        touched: list[tuple[GuestPage, tuple]] = []
+    ids = list(pages.values_list("pk", flat=True))
+    exported: list[tuple[GuestPage, str]] = []
+    try:
         # S3 latency dominates an export: uploads go to a few threads, rendering stays here.
         with ThreadPoolExecutor(max_workers=UPLOAD_THREADS) as uploads:
-            for start in range(0, len(pages), BULK_CHUNK):
-                chunk = pages[start : start + BULK_CHUNK]
-                bookings = bookings_operational(page.booking_id for page in chunk)
-                pending = []
-                for page in chunk:
-                    result.checked += 1
-                    booking = bookings.get(page.booking_id)
-                    if booking is None:
-                        result.missing += 1
-                    else:
-                        touched.append((page, _state(page)))
-                        rendered = _page_render(page, booking)
-                        if changed_only and page.published_hash == rendered.content_hash:
-                            result.unchanged += 1
-                        else:
-                            result.published += 1
-                            if not dry_run:
-                                pending.append(uploads.submit(page_upload, page, rendered))
-                                exported.append((page, rendered.content_hash))
-                    if progress is not None:
-                        progress(1)
+            for start in range(0, len(ids), BULK_CHUNK):
+                claimed = _bulk_claim(
+                    ids[start : start + BULK_CHUNK],
+                    changed_only=changed_only,
+                    dry_run=dry_run,
+                    result=result,
+                    progress=progress,
+                )
+                exported += [(page, rendered.content_hash) for page, rendered in claimed]
+                pending = [
+                    uploads.submit(page_upload, page, rendered) for page, rendered in claimed
+                ]
                 # A chunk is stored before the next is rendered: memory stays bounded, and the
-                # first failed upload stops the export (the transaction undoes the bookkeeping).
+                # first failed upload stops the export.
                 for future in pending:
                     future.result()
         if dry_run:
             return result
         result.invalidation_id, result.invalidated_paths = pages_invalidate(exported)
-        result.invalidation_calls = int(result.invalidation_id is not None)
-        now = timezone.now()
-        for page, content_hash in exported:
-            page_mark_published(page, content_hash, now=now)
-        for page, before in touched:
-            if _state(page) != before:
-                # One small UPDATE per changed row: cheaper than bulk_update's CASE per field.
-                page.save(update_fields=[*PAGE_STATE_FIELDS, "updated_at"])
+    except BaseException:
+        # Nothing is recorded as published; the claims go, so the next run redoes it all.
+        GuestPage.objects.filter(pk__in=[page.pk for page, _ in exported]).update(
+            publishing_at=None
+        )
+        raise
+    result.invalidation_calls = int(result.invalidation_id is not None)
+    hashes = {page.pk: content_hash for page, content_hash in exported}
+    now = timezone.now()
+    with transaction.atomic():
+        for page in GuestPage.objects.select_for_update().filter(pk__in=hashes).order_by("pk"):
+            page_mark_published(page, hashes[page.pk], now=now)
+            page.publishing_at = None
+            # One small UPDATE per row: cheaper than bulk_update's CASE per field.
+            page.save(update_fields=[*PAGE_STATE_FIELDS, "publishing_at", "updated_at"])
     return result
+
+
+def _bulk_claim(
+    ids: list[int],
+    *,
+    changed_only: bool,
+    dry_run: bool,
+    result: BulkResult,
+    progress: Callable[[int], object] | None,
+) -> list[tuple[GuestPage, RenderedPage]]:
+    """Under the chunk's row locks: render each page and claim those to upload (committed)."""
+    claims: list[tuple[GuestPage, RenderedPage]] = []
+    with transaction.atomic():
+        pages = GuestPage.objects.filter(pk__in=ids).order_by("pk")
+        pages = list(pages if dry_run else pages.select_for_update())
+        bookings = bookings_operational(page.booking_id for page in pages)
+        now = timezone.now()
+        for page in pages:
+            result.checked += 1
+            booking = bookings.get(page.booking_id)
+            if booking is None:
+                result.missing += 1
+            elif page.publishing_at is not None and page.publishing_at > now - PUBLISH_CLAIM:
+                # The pipeline is publishing this page right now: its run uploads the latest.
+                result.busy += 1
+            else:
+                before = _state(page)
+                rendered = _page_render(page, booking)
+                upload = not changed_only or page.published_hash != rendered.content_hash
+                if upload:
+                    result.published += 1
+                    page.publishing_at = now
+                    claims.append((page, rendered))
+                else:
+                    result.unchanged += 1
+                if not dry_run and (upload or _state(page) != before):
+                    page.save(update_fields=[*PAGE_STATE_FIELDS, "publishing_at", "updated_at"])
+            if progress is not None:
+                progress(1)
+    return [] if dry_run else claims
 
 
 def _emails_allowed(booking: OperationalBooking) -> bool:
