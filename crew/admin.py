@@ -223,6 +223,7 @@ class CrewEventAdmin(DispatchAdminMixin, admin.ModelAdmin):
         "auto_offer",
         "add_slot",
         "offer_again",
+        "withdraw_slots",
         "ticked",
         "overlaps",
         "unavailable",

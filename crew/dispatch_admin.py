@@ -24,6 +24,11 @@ class CrewEventForm(forms.ModelForm):
     offer_again = forms.BooleanField(
         label="Offer the open slots again", required=False, help_text="Emails the offers again."
     )
+    withdraw_slots = forms.BooleanField(
+        label="Withdraw the open slots",
+        required=False,
+        help_text="No longer needed: their offers close (a link says the shift is not needed).",
+    )
 
     class Meta:
         model = CrewEvent
@@ -75,6 +80,12 @@ class DispatchAdminMixin:
                 f"Open {slot.get_role_display().lower()} slot added"
                 + (f", offered to {count} member(s)." if count else "; nobody offered it yet."),
             )
+        if form.cleaned_data.get("withdraw_slots"):
+            gone = sum(
+                dispatch.slot_withdraw(slot=s)
+                for s in dispatch.open_slots_of([obj.pk]).get(obj.pk, [])
+            )
+            self.message_user(request, f"{gone} open slot(s) withdrawn; their offers are closed.")
         if form.cleaned_data.get("offer_again"):
             sent = sum(
                 dispatch.slot_reoffer(slot=s)

@@ -291,9 +291,7 @@ def test_the_operator_adds_an_open_slot(staged, django_capture_on_commit_callbac
     assert [m.to for m in mail.outbox] == [["crew003@crew.example.com"]]  # no operator email
 
 
-def test_a_large_roster_is_emailed_in_batches_each_once(
-    staged, django_capture_on_commit_callbacks
-):
+def test_a_large_roster_is_emailed_in_batches_each_once(staged, django_capture_on_commit_callbacks):
     for n in range(59):
         make_member(f"XB{n:03d}", f"Extra {n}", f"xb{n:03d}@crew.example.com", ["deckhand"])
     with django_capture_on_commit_callbacks(execute=True) as queued:

@@ -72,3 +72,25 @@ def test_the_booking_page_shows_the_crew_fill(staff, event):
     url = reverse("admin:bookings_booking_change", args=[event.booking_id])
     html = staff.get(url).content.decode()
     assert "Crew: " in html and "0 ✓ · 3 awaiting · no accepted captain" in html
+
+
+def test_the_operator_withdraws_the_open_slots_and_their_offers_close(
+    staff,
+    event,
+    django_capture_on_commit_callbacks,
+):
+    from django.test import Client
+
+    make_member("CREW_007", "Kai Moss", "crew007@crew.example.com", ["deckhand"])
+    with django_capture_on_commit_callbacks(execute=True):
+        staff.post(
+            change_url(event),
+            {**formset_data(event, []), "auto_offer": "on", "add_slot": "deckhand"},
+        )
+    offer = Offer.objects.get()
+    data = {**formset_data(event, []), "auto_offer": "on", "withdraw_slots": "on"}
+    response = staff.post(change_url(event), data, follow=True)
+    assert "1 open slot(s) withdrawn" in response.content.decode()
+    page = Client().post(reverse("crew-offer", args=[offer.token]))
+    assert page.status_code == 200 and b"no longer open" in page.content
+    assert not Assignment.objects.filter(member__code="CREW_007").exists()

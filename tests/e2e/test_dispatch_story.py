@@ -41,7 +41,7 @@ def clean(page, what: str) -> None:
 
 
 def test_a_decline_is_offered_taken_and_the_captain_sees_the_new_crew(
-    live_server, pipeline_worker, phone, browser, desktop, dock, roster, templates
+    live_server, pipeline_worker, phone, browser, desktop, dock, roster, templates, alice
 ):
     base = live_server.url
     alex = make_member("CREW_003", "Alex Kim", "crew003@crew.example.com", ["deckhand"])
@@ -108,3 +108,21 @@ def test_a_decline_is_offered_taken_and_the_captain_sees_the_new_crew(
     assert "Sam" not in text and "Deckhand: open" not in text
     clean(captain, "captain's portal")
     screenshot(captain, "dispatch-05-captain-card")
+
+    # 4. The operator, at 1280 px: the month and the crew event page read the crew by state.
+    admin = desktop.new_page()
+    admin.goto(f"{base}/admin/login/?next=/admin/")
+    admin.fill("#id_username", "alice")
+    admin.fill("#id_password", "pw-alice")
+    admin.get_by_role("button", name=re.compile("log in", re.IGNORECASE)).click()
+    admin.wait_for_load_state()
+    admin.goto(f"{base}/admin/bookings/booking/calendar/?month=2030-05")
+    fill = admin.locator(".crew.gap").first
+    assert fill.inner_text() == "1 ✓ · 2 awaiting · 1 declined · no accepted captain"
+    assert fill.evaluate("e => getComputedStyle(e).fontWeight") in ("600", "700")
+    screenshot(admin, "dispatch-06-admin-calendar")
+    event_id = Assignment.objects.get(member=alex).event_id
+    admin.goto(f"{base}/admin/crew/crewevent/{event_id}/change/")
+    text = admin.inner_text("body")
+    assert "Family dinner that evening" in text and "Offer open slots to the crew" in text
+    screenshot(admin, "dispatch-07-admin-crew-event")
