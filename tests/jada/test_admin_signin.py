@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
 from django.contrib.auth.models import User
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
+from crew.limits import limit_hit
 from crew.models import LinkRequest
 from jada.signin import ADMIN_SIGN_IN
+from tests.helpers import run_at_once
 
 URL = reverse("admin:login")
 LIMITED = b"Too many failed sign-ins"
@@ -73,3 +77,16 @@ def test_weak_staff_passwords_are_refused(alice):
     strong = "tide-chart-brass-9471"
     form = SetPasswordForm(alice, {"new_password1": strong, "new_password2": strong})
     assert form.is_valid(), form.errors
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_failed_sign_ins_sent_at_once_stay_within_the_limit():
+    if connection.vendor != "postgresql":
+        pytest.skip("the limiter's lock is PostgreSQL's (SQLite serialises writers itself)")
+    results, errors = run_at_once(
+        lambda n: limit_hit(ADMIN_SIGN_IN, account="alice", client=f"198.51.100.{n}"), times=9
+    )
+    assert errors == []
+    assert sum(hit is not None for hit in results) == ADMIN_SIGN_IN.per_account
+    assert LinkRequest.objects.count() == ADMIN_SIGN_IN.per_account
