@@ -11,12 +11,14 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import User
+from django.db import transaction
 
 from bookings.models import Booking, Dock
 from bookings.selectors import booking_operational
-from bookings.services import BookingData
+from bookings.services import BookingData, booking_upsert
 from crew.models import Assignment, CrewEvent, CrewMember
 from crew.services import PlannedAssignment, crew_event_sync
+from jada import pipeline
 from jada.services import booking_save
 
 WRITEUP_PLAN = (
@@ -165,3 +167,11 @@ def make_assignments(booking: Booking, roster, *, accepted: int, removed: int = 
             state="accepted",
             removed_at=event.starts_at,  # removed: no longer counts
         )
+
+
+def create(dock: Dock, **overrides) -> Booking:
+    """A booking saved with the write-up's crew, its pipeline started as the intake does."""
+    with transaction.atomic():
+        booking = booking_upsert(data=booking_data(dock, **overrides), via="test").booking
+        pipeline.start(booking.pk, created=True, crew_plan=SAME_SHIFT_PLAN)
+    return booking

@@ -16,35 +16,20 @@ from django.db import transaction
 from django.utils import timezone
 
 from bookings.models import Booking, Status
-from bookings.services import booking_upsert
 from crew.models import Assignment, ChecklistItem
-from crew.services import PlannedAssignment
 from guests.models import GuestPage
 from guests.storage import page_read
 from jada import pipeline
 from jada.celery import app as celery_app
 from jada.models import PipelineRun, Stage, StageRun, StageState
 from jada.services import booking_save
-from tests.factories import booking_data
+from tests.factories import SAME_SHIFT_PLAN, booking_data, create
 from tests.workers import forget_connections
 
 pytestmark = pytest.mark.django_db
 
-PLAN = [
-    PlannedAssignment("CAP_001", "captain"),
-    PlannedAssignment("CREW_001", "deckhand"),
-    PlannedAssignment("CREW_002", "deckhand"),
-]
+PLAN = SAME_SHIFT_PLAN
 OUTSIDE = ("crew_notify", "guest_publish", "summary")
-
-
-def create(dock, **overrides) -> Booking:
-    """A booking saved with the write-up's crew, its pipeline started as the intake does."""
-    with transaction.atomic():
-        data = booking_data(dock, **overrides)
-        booking = booking_upsert(data=data, via="test").booking
-        pipeline.start(booking.pk, created=True, crew_plan=PLAN)
-    return booking
 
 
 def change(dock, **overrides):

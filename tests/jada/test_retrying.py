@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from jada import pipeline
 from jada.models import PipelineRun, Stage, StageRun, StageState
-from tests.jada.test_pipeline import create
+from tests.factories import create
 
 
 def s3_down(*args, **kwargs):
