@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import path
 from django.utils.html import format_html, format_html_join
 
-from bookings import formatting, services, views
+from bookings import fleet_admin, formatting, services, views
 from bookings.exports import bookings_csv
 from bookings.formatting import stamp_text, zone_name
 from bookings.forms import BookingForm, BookingMoneyForm
@@ -88,13 +88,14 @@ class BookingAdmin(admin.ModelAdmin):
         "external_ref",
         "source",
         "starts_local",
+        "vessel",
         "dock",
         "status",
         "guest_name",
         "guest_count",
     )
     list_display_money = ("gross", "net")
-    list_filter: tuple = ("source", MonthFilter, "status")
+    list_filter: tuple = ("source", "vessel", MonthFilter, "status")
     # Search never reaches money: a search box would otherwise be an oracle for amounts.
     search_fields = ("external_ref", "guest_name")
     list_per_page = 100
@@ -130,7 +131,8 @@ class BookingAdmin(admin.ModelAdmin):
 
     def get_list_select_related(self, request: HttpRequest) -> tuple[str, ...]:
         # Without the permission the money table is not even joined.
-        return ("dock", "financials") if can_view_money(request) else ("dock",)
+        related = ("dock", "vessel")
+        return (*related, "financials") if can_view_money(request) else related
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
         extra_context = {**(extra_context or {}), "can_view_money": can_view_money(request)}
@@ -158,7 +160,18 @@ class BookingAdmin(admin.ModelAdmin):
             ("Guest", {"fields": ["guest_name", "guest_email", "guest_phone", "guest_count"]}),
             (
                 "Charter",
-                {"fields": ["starts_at", "duration_minutes", "dock", "notes", "internal_notes"]},
+                {
+                    "fields": [
+                        "vessel",
+                        "starts_at",
+                        "duration_minutes",
+                        "dock",
+                        "notes",
+                        "internal_notes",
+                    ],
+                    # A booking made from a marketplace hold shows what the hold said.
+                    "description": fleet_admin.hold_description(request) if obj is None else None,
+                },
             ),
         ]
         if can_view_money(request):
@@ -218,9 +231,15 @@ class BookingAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Booking, form: BookingForm, change: bool):
         result = form.submit(by=request.user, write=self.booking_write)
+        if not change:
+            fleet_admin.hold_link_from(request, result.booking)
         # The admin goes on to log and redirect with this object; point it at the saved row.
         obj.pk = result.booking.pk
         obj._state.adding = False
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        initial = super().get_changeform_initial_data(request)
+        return {**initial, **fleet_admin.hold_initial(request)}
 
     def save_related(self, request: HttpRequest, form: BookingForm, formsets, change: bool):
         # The service saved everything there is; Booking has no many-to-many or inlines.

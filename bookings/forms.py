@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from bookings.formatting import zone_name
-from bookings.models import Booking, Financials
+from bookings.models import Booking, Financials, Vessel
 from bookings.services import (
     MONEY_INPUTS,
     OPERATIONAL_FIELDS,
@@ -20,6 +20,7 @@ from bookings.services import (
     booking_lock,
     booking_upsert,
 )
+from bookings.vessels import booking_conflict, vessel_default
 
 # How a form's booking is written: `booking_upsert`, or a service with its arguments that does
 # more (the admin passes the one that also starts the pipeline).
@@ -50,12 +51,40 @@ class BookingForm(forms.ModelForm):
         if "starts_at" in self.fields:
             # Django's current zone is the operator's (settings.TIME_ZONE); say so on the form.
             self.fields["starts_at"].label = f"Starts ({zone_name()})"
+        if "vessel" in self.fields:
+            # Left empty, the booking goes on the default vessel, as from the API.
+            field = self.fields["vessel"]
+            field.required = False
+            field.empty_label = "The default vessel"
+            field.queryset = Vessel.objects.filter(active=True) | Vessel.objects.filter(
+                pk=self.instance.vessel_id
+            )
+
+    def clean_vessel(self) -> Vessel:
+        chosen = self.cleaned_data.get("vessel")
+        if chosen is None and self.instance.pk is not None:
+            return self.instance.vessel  # left empty on a change: where it is
+        return chosen or vessel_default()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        values = {name: self._value(name) for name in ("starts_at", "duration_minutes", "status")}
+        vessel = self._value("vessel")
+        if vessel is not None and all(v is not None for v in values.values()):
+            # The service checks again (and PostgreSQL's constraint holds it); here it is the
+            # form's error rather than a failed save.
+            message = booking_conflict(vessel=vessel, exclude_pk=self.instance.pk, **values)
+            if message:
+                self.add_error("starts_at" if "starts_at" in self.fields else None, message)
+        return cleaned
 
     def _value(self, name: str) -> Any:
         # Fields shown read-only (source and reference once saved) are not in cleaned_data.
         if name in self.cleaned_data:
             return self.cleaned_data[name]
-        return getattr(self.instance, name)
+        if name in self.fields:
+            return None  # the field's own error is shown already
+        return getattr(self.instance, name, None)
 
     def booking_data(self, money: dict[str, Decimal]) -> BookingData:
         return BookingData(
@@ -68,6 +97,7 @@ class BookingForm(forms.ModelForm):
             starts_at=self._value("starts_at"),
             duration_minutes=self._value("duration_minutes"),
             dock=self._value("dock"),
+            vessel=self._value("vessel"),
             status=self._value("status"),
             notes=self._value("notes"),
             internal_notes=self._value("internal_notes"),

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import (
     BaseValidator,
     MaxLengthValidator,
     MaxValueValidator,
     MinValueValidator,
+    RegexValidator,
 )
 from django.db import models
 
@@ -80,6 +83,58 @@ class Dock(models.Model):
         return self.name
 
 
+def new_feed_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Vessel(models.Model):
+    """A boat: what a charter is on. Operational facts only, no money."""
+
+    code = models.CharField(
+        max_length=20,
+        unique=True,
+        validators=[RegexValidator(r"^[A-Z0-9_]+$", "Capital letters, digits and _ only.")],
+        help_text="Short id used by the API and the CSV import, e.g. JADA.",
+    )
+    name = models.CharField(max_length=80, help_text="What the crew and the operator call it.")
+    guest_name = models.CharField(
+        "guest-facing name", max_length=120, help_text="What the guest page calls it."
+    )
+    capacity = models.PositiveSmallIntegerField(
+        help_text="Guests it may carry.", validators=[MinValueValidator(1), MaxValueValidator(150)]
+    )
+    home_dock = models.ForeignKey(
+        Dock, on_delete=models.PROTECT, null=True, blank=True, related_name="vessels"
+    )
+    turnaround_minutes = models.PositiveSmallIntegerField(
+        default=30,
+        validators=[MaxValueValidator(24 * 60)],
+        help_text="Kept free after each charter before the next may start.",
+    )
+    active = models.BooleanField(default=True)
+    is_default = models.BooleanField(
+        "default vessel",
+        default=False,
+        help_text="Bookings that name no vessel (API, CSV) go on this one.",
+    )
+    # Secret of the availability feed marketplaces import; rotate to revoke a leaked URL.
+    feed_token = models.CharField(max_length=64, unique=True, default=new_feed_token)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=models.Q(is_default=True),
+                name="vessel_one_default",
+                violation_error_message="Another vessel is already the default: untick it first.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Booking(models.Model):
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.DIRECT)
     external_ref = models.CharField(
@@ -96,6 +151,10 @@ class Booking(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(24 * 60)]
     )
     dock = models.ForeignKey(Dock, on_delete=models.PROTECT, related_name="bookings")
+    vessel = models.ForeignKey(Vessel, on_delete=models.PROTECT, related_name="bookings")
+    # End plus the vessel's turnaround: what the no-overlap exclusion constraint compares
+    # (PostgreSQL, migration 0006). Kept in step by bookings.services, never typed.
+    blocked_until = models.DateTimeField(editable=False)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.CONFIRMED)
     notes = models.TextField(blank=True, help_text="Visible to crew.")
     internal_notes = models.TextField(blank=True, help_text="Operators only; never leaves here.")
@@ -120,6 +179,13 @@ class Booking(models.Model):
     @property
     def is_cancelled(self) -> bool:
         return self.status == Status.CANCELLED
+
+    def clean(self) -> None:
+        vessel = self.vessel if self.vessel_id else None
+        if vessel is not None and self.guest_count and self.guest_count > vessel.capacity:
+            raise ValidationError(
+                {"guest_count": f"{vessel.name} takes at most {vessel.capacity} guests."}
+            )
 
 
 def money_field(verbose_name: str) -> models.DecimalField:
@@ -196,3 +262,74 @@ class AuditEntry(models.Model):
     def who(self) -> str:
         """The signed-in user, else what made the change (an API token, a CSV file)."""
         return self.actor.get_username() if self.actor else self.by_name or "—"
+
+
+class CalendarSubscription(models.Model):
+    """A marketplace's calendar of one vessel (an iCal URL), fetched by sync_calendars."""
+
+    vessel = models.ForeignKey(Vessel, on_delete=models.CASCADE, related_name="subscriptions")
+    name = models.CharField(max_length=120, help_text="e.g. Boatsetter listing of Jada.")
+    url = models.URLField("iCal URL", max_length=1000)
+    source = models.CharField(
+        max_length=20,
+        choices=Source.choices,
+        help_text="Its events that match a booking of this source are that booking.",
+    )
+    active = models.BooleanField(default=True)
+    # Conditional GET: what the server said last time, sent back so an unchanged feed is a 304.
+    etag = models.CharField(max_length=200, blank=True, editable=False)
+    last_modified = models.CharField(max_length=100, blank=True, editable=False)
+    last_synced_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_error = models.TextField(blank=True, editable=False)
+    last_error_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["vessel__code", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Hold(models.Model):
+    """An event of a subscribed calendar: the vessel is taken elsewhere for that time."""
+
+    subscription = models.ForeignKey(
+        CalendarSubscription, on_delete=models.CASCADE, related_name="holds"
+    )
+    vessel = models.ForeignKey(Vessel, on_delete=models.CASCADE, related_name="holds")
+    source = models.CharField(max_length=20, choices=Source.choices)
+    uid = models.CharField(max_length=500)
+    starts_at = models.DateTimeField(db_index=True)
+    ends_at = models.DateTimeField()
+    # Kept for the operator (it may name the guest); never in the availability feed.
+    summary = models.CharField(max_length=500, blank=True)
+    booking = models.ForeignKey(
+        Booking, on_delete=models.SET_NULL, null=True, blank=True, related_name="holds"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["starts_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["subscription", "uid"], name="hold_unique_uid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()} hold {self.starts_at:%Y-%m-%d %H:%M} UTC"
+
+
+class HoldConflict(models.Model):
+    """A hold overlapping a booking it is not: the operator is emailed once per pair."""
+
+    hold = models.ForeignKey(Hold, on_delete=models.CASCADE, related_name="conflicts")
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="hold_conflicts")
+    noticed_at = models.DateTimeField(auto_now_add=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["hold", "booking"], name="hold_conflict_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Hold {self.hold_id} overlaps booking {self.booking_id}"

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncMonth
 
-from bookings.models import Booking, Dock, Financials, Source, Status
+from bookings.models import Booking, Dock, Financials, Source, Status, Vessel
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,9 @@ class OperationalBooking:
     dock_map_url: str
     status: str
     notes: str
+    vessel_code: str
+    vessel_name: str  # what crew call the boat
+    vessel_guest_name: str  # what the guest page calls it
 
     @property
     def ends_at(self) -> datetime:
@@ -63,6 +66,9 @@ def _project(booking: Booking) -> OperationalBooking:
         dock_map_url=dock.map_url,
         status=booking.status,
         notes=booking.notes,
+        vessel_code=booking.vessel.code,
+        vessel_name=booking.vessel.name,
+        vessel_guest_name=booking.vessel.guest_name,
     )
 
 
@@ -73,7 +79,7 @@ def booking_projection(booking: Booking) -> OperationalBooking:
 
 def _operational_queryset():
     # `only` keeps the money table out of the query entirely, not merely out of the result.
-    return Booking.objects.select_related("dock").only(
+    return Booking.objects.select_related("dock", "vessel").only(
         "id",
         "source",
         "external_ref",
@@ -89,6 +95,9 @@ def _operational_queryset():
         "dock__address",
         "dock__directions",
         "dock__map_url",
+        "vessel__code",
+        "vessel__name",
+        "vessel__guest_name",
     )
 
 
@@ -100,6 +109,27 @@ def booking_operational(booking_id: int) -> OperationalBooking:
 def bookings_operational(booking_ids: Iterable[int]) -> dict[int, OperationalBooking]:
     """Projections of several bookings in one query, keyed by id."""
     return {b.pk: _project(b) for b in _operational_queryset().filter(pk__in=list(booking_ids))}
+
+
+def vessel_overlap(
+    *, vessel_id: int, starts_at: datetime, blocked_until: datetime, exclude_pk: int | None
+) -> Booking | None:
+    """The first confirmed booking of the vessel whose time, turnaround included, overlaps."""
+    return (
+        Booking.objects.filter(
+            vessel_id=vessel_id,
+            status=Status.CONFIRMED,
+            starts_at__lt=blocked_until,
+            blocked_until__gt=starts_at,
+        )
+        .exclude(pk=exclude_pk)
+        .order_by("starts_at")
+        .first()
+    )
+
+
+def vessels_active() -> list[Vessel]:
+    return list(Vessel.objects.filter(active=True).order_by("code"))
 
 
 # --- Operator reads (admin changelist, calendar, revenue). Never handed to crew or guests. ---
@@ -136,7 +166,7 @@ def local_midnight(day: date, zone: ZoneInfo) -> datetime:
 
 
 def bookings_starting_between(
-    start: datetime, end: datetime, *, with_financials: bool
+    start: datetime, end: datetime, *, with_financials: bool, vessel_id: int | None = None
 ) -> list[Booking]:
     """Bookings starting in [start, end) with their dock, and their money only when asked.
 
@@ -145,10 +175,12 @@ def bookings_starting_between(
     queryset = Booking.objects.filter(starts_at__gte=start, starts_at__lt=end).order_by(
         "starts_at", "pk"
     )
+    if vessel_id is not None:
+        queryset = queryset.filter(vessel_id=vessel_id)
     if with_financials:
-        return list(queryset.select_related("dock", "financials"))
+        return list(queryset.select_related("dock", "vessel", "financials"))
     return list(
-        queryset.select_related("dock").only(
+        queryset.select_related("dock", "vessel").only(
             "id",
             "source",
             "external_ref",
@@ -158,6 +190,7 @@ def bookings_starting_between(
             "duration_minutes",
             "status",
             "dock__name",
+            "vessel__name",
         )
     )
 

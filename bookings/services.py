@@ -12,8 +12,15 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from bookings.models import AuditEntry, Booking, Dock, Financials, Status
+from bookings.holds import booking_holds_reconcile, bookings_holds_reconcile
+from bookings.models import AuditEntry, Booking, Dock, Financials, Status, Vessel
 from bookings.money import CENT
+from bookings.vessels import (
+    batch_conflicts,
+    blocked_until,
+    booking_save_checked,
+    vessel_default,
+)
 
 # Fields whose change the crew or the guests must hear about; the rest are operator-only.
 OPERATIONAL_FIELDS = (
@@ -24,9 +31,12 @@ OPERATIONAL_FIELDS = (
     "starts_at",
     "duration_minutes",
     "dock",
+    "vessel",
     "status",
     "notes",
 )
+# What decides when the vessel is busy.
+TIME_FIELDS = frozenset({"starts_at", "duration_minutes", "vessel", "status"})
 MONEY_INPUTS = ("gross_revenue", "crew_cost", "captain_cost", "fee_percent")
 MONEY_FIELDS = (*MONEY_INPUTS, "fee", "net_revenue")
 AUDITED_FIELDS = ("status", *MONEY_FIELDS)
@@ -52,6 +62,7 @@ class BookingData:
     status: str = Status.CONFIRMED
     notes: str = ""
     internal_notes: str | None = None  # None: leave as it is
+    vessel: Vessel | None = None  # None: the booking's own, or the default vessel when new
 
 
 @dataclass(frozen=True)
@@ -134,6 +145,7 @@ def _snapshot(booking: Booking | None, financials: Financials | None) -> dict[st
     if booking is not None:
         values.update({name: getattr(booking, name) for name in OPERATIONAL_FIELDS})
         values["dock"] = booking.dock_id
+        values["vessel"] = booking.vessel_id
     if financials is not None:
         values.update({name: getattr(financials, name) for name in MONEY_FIELDS})
     return values
@@ -175,12 +187,14 @@ def booking_upsert(
         if booking is None:
             # One insert per table, as for many (`bookings_create_many`).
             booking, financials = _new_booking(data)
-            booking.save(force_insert=True)
+            booking_save_checked(booking, force_insert=True)
             financials.booking = booking
             financials.save(force_insert=True)
             entry = _created_entry(booking, financials, by=by, via=via, by_name=by_name)
             if entry is not None:
                 entry.save(force_insert=True)
+            # Holds never block a write; an overlap with one is recorded and the operators told.
+            booking_holds_reconcile(booking=booking)
             return UpsertResult(
                 booking=booking,
                 created=True,
@@ -190,8 +204,7 @@ def booking_upsert(
         before = _snapshot(booking, financials)
 
         notes_changed = data.internal_notes not in (None, booking.internal_notes)
-        for name in OPERATIONAL_FIELDS:
-            setattr(booking, name, getattr(data, name))
+        _set_operational(booking, data, vessel=data.vessel or booking.vessel)
         if data.internal_notes is not None:
             booking.internal_notes = data.internal_notes
         for name in MONEY_INPUTS:
@@ -205,12 +218,15 @@ def booking_upsert(
         money_changed = any(before.get(n) != after.get(n) for n in MONEY_FIELDS)
 
         if changed or notes_changed or money_changed:
-            booking.full_clean(validate_unique=False)
-            booking.save()
+            # The vessel was just read from the database: no need to look it up again.
+            booking.full_clean(exclude=["vessel"], validate_unique=False)
+            booking_save_checked(booking)
         if money_changed:
             financials.booking = booking
             financials.full_clean(exclude=["booking"])
             financials.save()
+        if changed & TIME_FIELDS:
+            booking_holds_reconcile(booking=booking)
         audit_log(
             booking=booking,
             before=before,
@@ -240,14 +256,32 @@ def bookings_create_many(
     """
     results: list[Booking | ValidationError] = []
     built: list[tuple[Booking, Financials]] = []
+    candidates: list[Booking] = []
+    default: Vessel | ValidationError | None = None
+    if not all(data.vessel for data in items):
+        try:
+            default = vessel_default()  # once for the lot
+        except ValidationError as e:
+            default = e
     for data in items:
         try:
-            booking, financials = _new_booking(data)
+            if isinstance(default, ValidationError) and data.vessel is None:
+                raise default
+            booking, financials = _new_booking(data, default=default)
         except ValidationError as e:
             results.append(e)
             continue
+        candidates.append(booking)
         built.append((booking, financials))
         results.append(booking)
+    # One vessel, one confirmed charter at a time: against the table and earlier items.
+    refused = batch_conflicts(candidates)
+    if refused:
+        results = [
+            ValidationError({"starts_at": [refused[id(r)]]}) if id(r) in refused else r
+            for r in results
+        ]
+        built = [(b, f) for b, f in built if id(b) not in refused]
     if not built:
         return results
     with transaction.atomic(savepoint=False):
@@ -257,28 +291,39 @@ def bookings_create_many(
         Financials.objects.bulk_create([financials for _, financials in built])
         entries = [_created_entry(b, f, by=by, via=via, by_name=by_name) for b, f in built]
         AuditEntry.objects.bulk_create([entry for entry in entries if entry is not None])
+        bookings_holds_reconcile(bookings=[booking for booking, _ in built])
     return results
 
 
-def _new_booking(data: BookingData) -> tuple[Booking, Financials]:
+def _new_booking(data: BookingData, *, default: Vessel | None = None) -> tuple[Booking, Financials]:
     """A new booking and its money, checked as a save would check them (raises ValidationError).
 
     The dock is the caller's own row and the key is new (the unique constraint stops a race):
     neither needs a read to check.
     """
     booking = Booking(source=data.source, external_ref=data.external_ref)
-    for name in OPERATIONAL_FIELDS:
-        setattr(booking, name, getattr(data, name))
+    _set_operational(booking, data, vessel=data.vessel or default or vessel_default())
     if data.internal_notes is not None:
         booking.internal_notes = data.internal_notes
     financials = Financials(booking=booking)
     for name in MONEY_INPUTS:
         setattr(financials, name, _as_stored(getattr(data, name)))
     financials.recompute()
-    booking.full_clean(exclude=["dock"], validate_unique=False, validate_constraints=False)
+    booking.full_clean(
+        exclude=["dock", "vessel"], validate_unique=False, validate_constraints=False
+    )
     financials.full_clean(exclude=["booking"])
     booking.financials = financials
     return booking, financials
+
+
+def _set_operational(booking: Booking, data: BookingData, *, vessel: Vessel) -> None:
+    """The operational fields, the vessel and when the vessel is free again."""
+    for name in OPERATIONAL_FIELDS:
+        setattr(booking, name, vessel if name == "vessel" else getattr(data, name))
+    booking.blocked_until = blocked_until(
+        starts_at=booking.starts_at, duration_minutes=booking.duration_minutes, vessel=vessel
+    )
 
 
 def _created_entry(

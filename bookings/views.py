@@ -9,12 +9,14 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from bookings import formatting
-from bookings.models import Booking
+from bookings.feed import vessel_by_feed_token, vessel_feed_ics
+from bookings.holds import conflicted_booking_ids, holds_starting_between
+from bookings.models import Booking, Hold, Vessel
 from bookings.selectors import (
     bookings_starting_between,
     local_midnight,
@@ -42,6 +44,14 @@ class CalendarEntry:
     crew: str
     gross: Decimal | None
     crew_gap: bool = False
+    conflict: bool = False  # overlaps an external calendar hold
+
+
+@dataclass
+class HoldEntry:
+    hold: Hold
+    time: str
+    conflict: bool
 
 
 @dataclass
@@ -50,6 +60,7 @@ class CalendarDay:
     in_month: bool
     is_today: bool
     entries: list[CalendarEntry] = field(default_factory=list)
+    holds: list[HoldEntry] = field(default_factory=list)
     gross: Decimal | None = None
 
 
@@ -69,11 +80,14 @@ def booking_calendar(request: HttpRequest, *, model_admin: BookingAdmin) -> Http
 
     weeks_of_days = calendar.Calendar(firstweekday=calendar.MONDAY).monthdatescalendar(year, month)
     first_day, last_day = weeks_of_days[0][0], weeks_of_days[-1][-1]
+    fleet = list(Vessel.objects.order_by("code"))
+    vessel = next((v for v in fleet if v.code == request.GET.get("vessel")), None)
+    vessel_id = vessel.pk if vessel is not None else None
+    start, end = local_midnight(first_day, zone), local_midnight(last_day + timedelta(days=1), zone)
     bookings = bookings_starting_between(
-        local_midnight(first_day, zone),
-        local_midnight(last_day + timedelta(days=1), zone),
-        with_financials=with_money,
+        start, end, with_financials=with_money, vessel_id=vessel_id
     )
+    conflicted = conflicted_booking_ids([b.pk for b in bookings])
     # Assignments are another app's; the admin's hook counts them (nothing, on its own).
     crew = model_admin.crew_fill([b.pk for b in bookings]) if bookings else {}
 
@@ -98,6 +112,7 @@ def booking_calendar(request: HttpRequest, *, model_admin: BookingAdmin) -> Http
                 # No crew at all is the widest gap; otherwise the hook's value knows.
                 crew_gap=getattr(crew.get(booking.pk), "gap", True),
                 gross=gross,
+                conflict=booking.pk in conflicted,
             )
         )
         if counted:
@@ -105,6 +120,12 @@ def booking_calendar(request: HttpRequest, *, model_admin: BookingAdmin) -> Http
             if day.in_month:
                 month_gross += gross
                 month_net += financials.net_revenue
+
+    for hold in holds_starting_between(start, end, vessel_id=vessel_id):
+        starts = timezone.localtime(hold.starts_at, zone)
+        days[starts.date()].holds.append(
+            HoldEntry(hold=hold, time=f"{starts:%H:%M}", conflict=bool(hold.conflicts.all()))
+        )
 
     prev_y, prev_m = previous_month(year, month)
     next_y, next_m = next_month(year, month)
@@ -121,6 +142,9 @@ def booking_calendar(request: HttpRequest, *, model_admin: BookingAdmin) -> Http
         "next_month": f"{next_y:04d}-{next_m:02d}",
         "this_month": f"{today:%Y-%m}",
         "can_view_money": with_money,
+        "fleet": fleet,
+        "vessel": vessel,
+        "vessel_param": f"&vessel={vessel.code}" if vessel is not None else "",
         "month_gross": month_gross if with_money else None,
         "month_net": month_net if with_money else None,
         "charter_count": sum(len(d.entries) for d in days.values() if d.in_month),
@@ -157,3 +181,14 @@ def booking_revenue(request: HttpRequest, *, model_admin: ModelAdmin) -> HttpRes
         "total": revenue_total(start, end),
     }
     return TemplateResponse(request, "admin/bookings/booking/revenue.html", context)
+
+
+def vessel_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """A vessel's availability feed; the secret in the URL is the only key."""
+    vessel = vessel_by_feed_token(token)
+    if vessel is None:
+        raise Http404("No such calendar.")
+    response = HttpResponse(vessel_feed_ics(vessel), content_type="text/calendar; charset=utf-8")
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Cache-Control"] = "private, max-age=300"
+    return response

@@ -43,6 +43,7 @@ class CardCharter:
     notes: str
     status: str
     version: int
+    vessel_name: str
 
     @property
     def is_cancelled(self) -> bool:
@@ -215,9 +216,10 @@ _COLUMNS = (
     "event__notes",
     "event__status",
     "event__version",
+    "event__vessel_name",
     "member__phone",
 )
-_EVENT = slice(11, 22)  # the CardCharter's columns
+_EVENT = slice(11, 23)  # the CardCharter's columns
 
 
 def _rows_with_crew(member: CrewMember, mine: Q, *, keep: Q | None = None) -> list[tuple]:

@@ -41,6 +41,8 @@ def _description(assignment: Assignment) -> str:
         f"Charter: {when_text(event.starts_at)}, {minutes_text(event.duration_minutes)}, "
         f"{event.guest_count} guests.",
     ]
+    if event.vessel_name:
+        lines.append(f"Vessel: {event.vessel_name}.")
     if event.dock_directions:
         lines.append(f"Directions: {event.dock_directions}")
     if event.notes:

@@ -67,6 +67,7 @@ class CrewEvent(models.Model):
     starts_at = models.DateTimeField(db_index=True)
     duration_minutes = models.PositiveIntegerField()
     dock_name = models.CharField(max_length=120)
+    vessel_name = models.CharField(max_length=80, blank=True)
     dock_address = models.CharField(max_length=255, blank=True)
     dock_directions = models.TextField(blank=True)
     dock_map_url = models.URLField(blank=True)

@@ -43,6 +43,7 @@ class GuestFacts:
     dock_address: str
     dock_directions: str
     dock_map_url: str
+    vessel_name: str  # the guest-facing name
     cancelled: bool
     source_label: str
     reference: str
@@ -58,6 +59,7 @@ class GuestFacts:
             dock_address=booking.dock_address,
             dock_directions=booking.dock_directions,
             dock_map_url=booking.dock_map_url,
+            vessel_name=booking.vessel_guest_name,
             cancelled=booking.is_cancelled,
             source_label=booking.source_label,
             reference=booking.external_ref,

@@ -23,9 +23,11 @@ from pydantic import TypeAdapter
 from pydantic import ValidationError as SchemaError
 
 from bookings import formatting
-from bookings.models import Booking, Dock
+from bookings.holds import hold_warnings
+from bookings.models import Booking, Dock, Vessel
 from bookings.money import settle
 from bookings.services import BookingData
+from bookings.vessels import BookingConflict
 from crew.availability import assignments_availability_warnings, availability_warnings
 from crew.models import Role
 from crew.selectors import booking_assignments, events_overlap_warnings, overlap_warnings
@@ -180,6 +182,17 @@ def _dock(name: str | None, errors: Errors) -> Dock | None:
     return dock
 
 
+def _vessel(code: str | None, errors: Errors) -> Vessel | None:
+    """The named vessel; None (nothing named) leaves the choice to the service's default."""
+    if not code:
+        return None
+    vessel = Vessel.objects.filter(code__iexact=code.strip(), active=True).first()
+    if vessel is None:
+        known = ", ".join(Vessel.objects.filter(active=True).values_list("code", flat=True))
+        _add(errors, "vessel", f"No active vessel {code!r} (vessels: {known or 'none yet'}).")
+    return vessel
+
+
 def _crew_plan(
     payload: Mapping, clean: Mapping, errors: Errors
 ) -> tuple[PlannedAssignment, ...] | None:
@@ -275,6 +288,7 @@ def intake_validate(payload: Any) -> ValidIntake:
 
     starts_at = _starts_at(payload, clean, errors)
     dock = _dock(clean.get("location"), errors)
+    vessel = _vessel(clean.get("vessel"), errors)
     plan = _crew_plan(payload, clean, errors)
     amounts = _amounts(clean, errors)
 
@@ -291,6 +305,7 @@ def intake_validate(payload: Any) -> ValidIntake:
         starts_at=starts_at,
         duration_minutes=int(request.duration_hours * 60),
         dock=dock,
+        vessel=vessel,
         **amounts,
         status=request.status,
         notes=request.notes,
@@ -327,7 +342,9 @@ def _save(
         saved = booking_save(data=valid.data, plan=valid.plan, by=by, via=via, by_name=by_name)
     except ValidationError as e:
         raise IntakeRejected(model_errors(e)) from e
-    return intake_result(saved, _warnings(saved))
+    except BookingConflict as e:
+        raise IntakeConflict(e.errors) from e
+    return intake_result(saved, [*_warnings(saved), *hold_warnings(saved.booking.pk)])
 
 
 def _warnings(saved: BookingSaved) -> list[str]:

@@ -223,6 +223,7 @@ CELERY_BEAT_SCHEDULE = {
     "resume-pipelines": {"task": "jada.tasks.resume_pipelines", "schedule": 60.0},
     "crew-reminders": {"task": "crew.tasks.send_reminders", "schedule": 300.0},
     "crew-alerts": {"task": "crew.tasks.send_alerts", "schedule": 300.0},
+    "sync-calendars": {"task": "bookings.tasks.sync_calendars", "schedule": 15 * 60.0},
 }
 PIPELINE_STALE_AFTER_SECONDS = env.read("PIPELINE_STALE_AFTER_SECONDS", env.integer, 120)
 # Retry policy of the outside-world stages (jada/pipeline/retry.py explains how they combine).
@@ -286,6 +287,13 @@ OPERATOR_NAME = env.read("OPERATOR_NAME", str, "JADA Charters")
 GUEST_BRAND_NAME = env.read("GUEST_BRAND_NAME", str, "Queen of San Diego")
 GUEST_CONTACT_PHONE = env.read("GUEST_CONTACT_PHONE", str, "+1 619 555 0100")
 GUEST_CONTACT_EMAIL = env.read("GUEST_CONTACT_EMAIL", str, "hello@queenofsandiego.com")
+
+# Fleet: the vessel of bookings that name none, unless one is marked default in the admin.
+DEFAULT_VESSEL = env.read("DEFAULT_VESSEL", str, "JADA")
+# Marketplace calendars (sync_calendars): seconds to connect and between bytes, and the largest
+# feed read (a bigger one is an error recorded on its subscription, nothing changes).
+CALENDAR_SYNC_TIMEOUT_SECONDS = env.read("CALENDAR_SYNC_TIMEOUT_SECONDS", env.integer, 10)
+CALENDAR_SYNC_MAX_BYTES = env.read("CALENDAR_SYNC_MAX_BYTES", env.integer, 2 * 1024 * 1024)
 
 # Magic links (django-sesame): scoped tokens with a bounded age, never the global one-time mode.
 SESAME_TOKEN_NAME = "t"  # noqa: S105 (a query parameter name; short: webmail cuts long links)

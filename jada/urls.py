@@ -13,6 +13,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("jada.api.urls")),
     path("crew/", include("crew.urls")),
+    path("calendar/", include("bookings.urls")),
     path("", include("guests.urls")),
 ]
 

@@ -326,6 +326,14 @@ def test_no_crew_or_guest_surface_shows_any_amount(
             expect=200,
         )
 
+    # 3c. Marketplaces: the vessel's availability feed (busy times only: not even a name).
+    feed = Client().get(reverse("vessel-feed", args=[booking.vessel.feed_token]))
+    surfaces.response("vessel availability feed", feed, expect=200)
+    feed_text = unfold(feed.content.decode())
+    assert "Booked" in feed_text
+    for private in ("Jordan", "Avery", "jordan@", "555 0100", "BS-CANARY", "Marco", "Dana"):
+        assert private not in feed_text, private
+
     # 4. Staff without view_financials: every admin page, the calendar, the CSV export.
     dispatcher = Client()
     dispatcher.force_login(bob)

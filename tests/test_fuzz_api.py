@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import time
 from collections import Counter
+from datetime import date, timedelta
 
 import pytest
 import schemathesis
@@ -97,7 +98,9 @@ def with_known_names(document: dict, docks: list[str], crew: list[str]) -> dict:
     booking["crew_cost"] = {"enum": [250, "0.50", 0]}
     booking["captain_cost"] = {"enum": [150, "99.99"]}
     booking["port_fee_percent"] = {"enum": [18, "0", 100, "12.5"]}
-    booking["charter_date"] = {"type": "string", "enum": ["2030-05-30", "2031-01-15"]}
+    # Many days: a vessel takes one charter at a time, so few days would mostly answer 409.
+    days = [date(2030, 1, 1) + timedelta(days=2 * n) for n in range(1500)]
+    booking["charter_date"] = {"type": "string", "enum": [f"{day}" for day in days]}
     booking["start_time"] = {"type": "string", "enum": ["09:00", "13:30", "23:45"]}
     booking["starts_at"] = {
         "type": "string",

@@ -145,6 +145,15 @@ class BookingRequest(Strict):
     ] = None
     guest: GuestRequest
     location: Annotated[str, Text(max_length=120, description="A dock's name, as known here.")]
+    vessel: Annotated[
+        str,
+        Text(
+            max_length=20,
+            blank=True,
+            description="A vessel's code (e.g. JADA); left out: the booking's own, or the "
+            "default vessel for a new one.",
+        ),
+    ] = ""
     captain_id: Annotated[
         str,
         Text(max_length=20, blank=True, description="Roster id of the captain; empty: none."),
@@ -236,6 +245,7 @@ class Booking(Strict):
     currency: Annotated[str | None, Field(examples=["USD"])]
     guest: Guest
     location: str
+    vessel: Annotated[str, Field(examples=["JADA"], description="The vessel's code.")]
     captain_id: str | None
     crew_assignments: list[CrewAssignment]
     notes: str

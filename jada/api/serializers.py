@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from bookings import formatting
+from bookings.holds import hold_warnings
 from bookings.models import Booking
 from crew.availability import availability_warnings
 from crew.models import Assignment, Role
@@ -42,7 +43,7 @@ def utc(moment: datetime) -> datetime:
 
 def booking_json(booking_id: int, *, warnings: list[str] | None = None) -> dict[str, Any]:
     """The response document of a booking (raises Booking.DoesNotExist)."""
-    booking = Booking.objects.select_related("dock", "financials").get(pk=booking_id)
+    booking = Booking.objects.select_related("dock", "vessel", "financials").get(pk=booking_id)
     # Every intake creates Financials with the booking; None only guards a hand-made row.
     financials = getattr(booking, "financials", None)
     local = formatting.local(booking.starts_at)
@@ -58,6 +59,7 @@ def booking_json(booking_id: int, *, warnings: list[str] | None = None) -> dict[
             *overlap_warnings(booking_id=booking.pk),
             *availability_warnings(booking_id=booking.pk),
         ]
+        warnings = [*hold_warnings(booking.pk), *overlap_warnings(booking_id=booking.pk)]
     document = {
         "id": booking.pk,
         "event_type": "booking",
@@ -80,6 +82,7 @@ def booking_json(booking_id: int, *, warnings: list[str] | None = None) -> dict[
             "count": booking.guest_count,
         },
         "location": booking.dock.name,
+        "vessel": booking.vessel.code,
         "captain_id": captain.member.code if captain is not None else None,
         "crew_assignments": [
             {

@@ -24,7 +24,16 @@ logger = logging.getLogger(__name__)
 
 # Booking fields the guest page shows; a change to any of them re-publishes it.
 GUEST_FIELDS = frozenset(
-    {"guest_name", "guest_email", "guest_count", "starts_at", "duration_minutes", "dock", "status"}
+    {
+        "guest_name",
+        "guest_email",
+        "guest_count",
+        "starts_at",
+        "duration_minutes",
+        "dock",
+        "vessel",
+        "status",
+    }
 )
 
 

@@ -26,6 +26,7 @@ from tests.factories import (
     make_assignments,
 )
 from tests.helpers import export, post_data
+from tests.vessels import default_vessel, other_vessel
 
 CANARY = CANARY_AMOUNTS
 
@@ -121,7 +122,7 @@ def test_a_malformed_month_does_not_crash_the_list(client, alice, dock, roster, 
 
 def test_needs_attention_lists_bookings_with_a_failed_stage(client, alice, dock, roster, templates):
     ok = canary_booking(dock)
-    broken = canary_booking(dock, external_ref="BROKEN-1")
+    broken = canary_booking(dock, external_ref="BROKEN-1", vessel=other_vessel())
     StageRun.objects.filter(run__booking=broken, stage=Stage.GUEST_PUBLISH).update(
         state=StageState.FAILED, last_error="S3 unreachable"
     )
@@ -146,15 +147,19 @@ def test_money_lookups_in_the_url_are_refused(client, bob, dock, roster, templat
 
 def _bulk_bookings(dock: Dock, n: int, *, first: int = 0) -> None:
     start = datetime(2030, 5, 1, 16, 0, tzinfo=UTC)
+    vessel = default_vessel()
     bookings = Booking.objects.bulk_create(
         Booking(
             source="boatsetter",
             external_ref=f"BULK-{i}",
             guest_name=f"Guest {i}",
             guest_count=4,
-            starts_at=start + timedelta(hours=i),
+            # Four hours apart: a vessel needs its turnaround between charters.
+            starts_at=start + timedelta(hours=4 * i),
             duration_minutes=180,
             dock=dock,
+            vessel=vessel,
+            blocked_until=start + timedelta(hours=4 * i, minutes=210),
         )
         for i in range(first, first + n)
     )
@@ -187,8 +192,8 @@ def test_the_list_costs_a_fixed_number_of_queries(client, request, dock, who):
         assert response.status_code == 200
         assert response.content.decode().count('class="action-select"') == 100
         counts.append(len(queries))
-    # session, user, permissions (2), month choices, count, full count, page.
-    assert counts == [8, 8], counts
+    # session, user, permissions (2), vessel choices, month choices, count, full count, page.
+    assert counts == [9, 9], counts
 
 
 # --- change and add forms ---------------------------------------------------------------------
@@ -471,7 +476,7 @@ def test_the_retry_action_retries_each_selected_booking(
     client, alice, dock, roster, templates, monkeypatch
 ):
     first = canary_booking(dock)
-    second = canary_booking(dock, external_ref="BS-2")
+    second = canary_booking(dock, external_ref="BS-2", vessel=other_vessel())
     calls = []
 
     def fake_retry(booking_id: int) -> int:

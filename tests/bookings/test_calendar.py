@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from bookings.models import Booking, Dock, Financials, Status
 from tests.factories import assert_no_money, canary_booking, make_assignments
+from tests.vessels import default_vessel, other_vessel
 
 URL = reverse("admin:bookings_booking_calendar")
 
@@ -71,7 +72,9 @@ def test_a_late_evening_charter_is_on_its_local_day(client, bob, dock, roster, t
 
 def test_alice_sees_revenue_per_day_and_month(client, alice, dock, roster, templates):
     canary_booking(dock)
-    canary_booking(dock, external_ref="BS-2", gross_revenue=Decimal("100.10"))
+    canary_booking(
+        dock, external_ref="BS-2", gross_revenue=Decimal("100.10"), vessel=other_vessel()
+    )
     # Another month's charter is left out of May's total.
     canary_booking(dock, external_ref="BS-JUNE", starts_at=datetime(2030, 6, 15, 18, tzinfo=UTC))
     page = calendar(client, alice)
@@ -150,6 +153,7 @@ def test_the_changelist_links_to_the_calendar(client, bob, db):
 
 def _month_of_bookings(dock: Dock, n: int, first: int) -> list[Booking]:
     start = datetime(2030, 5, 1, 16, 0, tzinfo=UTC)
+    vessel = default_vessel()
     bookings = Booking.objects.bulk_create(
         Booking(
             source="direct",
@@ -159,6 +163,8 @@ def _month_of_bookings(dock: Dock, n: int, first: int) -> list[Booking]:
             starts_at=start + timedelta(hours=13 * i),
             duration_minutes=120,
             dock=dock,
+            vessel=vessel,
+            blocked_until=start + timedelta(hours=13 * i, minutes=150),
             status=Status.CANCELLED if i % 7 == 0 else Status.CONFIRMED,
         )
         for i in range(first, first + n)
@@ -195,5 +201,6 @@ def test_the_calendar_costs_a_fixed_number_of_queries(
         assert response.status_code == 200
         assert response.content.decode().count('<div class="charter') == total + 1
         counts.append(len(queries))
-    # session, user, permissions (2), bookings with dock (and money), crew fill.
-    assert counts == [6, 6], counts
+    # session, user, permissions (2), the fleet (vessel filter), bookings with dock and vessel
+    # (and money), their hold conflicts, crew fill, the month's holds.
+    assert counts == [9, 9], counts

@@ -14,6 +14,7 @@ from crew.services import PlannedAssignment, checklist_item_tick
 from jada.models import PipelineRun
 from tests.factories import charter
 from tests.helpers import formset_data
+from tests.vessels import other_vessel
 
 
 def test_adding_a_member_gives_them_a_user_without_a_password(staff):
@@ -209,6 +210,7 @@ def test_overlaps_are_shown_but_do_not_block(staff, event, dock, roster):
         plan=[PlannedAssignment("CAP_001", "captain")],
         external_ref="BS-OTHER",
         starts_at=datetime(2030, 5, 30, 18, 0, tzinfo=UTC),
+        vessel=other_vessel(),
     )
     html = staff.get(change_url(event)).content.decode()
     assert "Marco Reyes (CAP_001): shift" in html and other.title in html

@@ -24,6 +24,7 @@ from crew.models import (
 )
 from crew.services import PlannedAssignment, assignment_respond, crew_notify
 from tests.factories import WRITEUP_PLAN, charter, make_member
+from tests.vessels import other_vessel
 
 START = datetime(2030, 5, 30, 16, 0, tzinfo=UTC)
 NOW = START - timedelta(days=3)
@@ -53,6 +54,7 @@ def staged(dock, roster, templates, bench, django_capture_on_commit_callbacks):
             plan=[PlannedAssignment("CREW_005", "deckhand")],
             external_ref="BS-OTHER",
             starts_at=START + timedelta(hours=1),
+            vessel=other_vessel(),  # the other boat: only the crew member is double-booked
         )
     Unavailability.objects.create(member=bench["CREW_004"], day=date(2030, 5, 30))
     CrewMember.objects.filter(code="CREW_006").update(active=False)

@@ -9,6 +9,7 @@ from crew.models import Assignment
 from crew.selectors import OVERLAP_LIST_LIMIT, event_id_for_booking, overlap_warnings
 from crew.services import PlannedAssignment
 from tests.factories import charter
+from tests.vessels import other_vessel
 
 START = datetime(2030, 5, 30, 16, 0, tzinfo=UTC)  # call 15:00, default shift until 20:00 UTC
 
@@ -23,6 +24,7 @@ def test_it_warns_when_a_member_is_on_two_overlapping_shifts(event, dock):
         plan=[PlannedAssignment("CREW_002", "deckhand")],
         external_ref="BS-OTHER",
         starts_at=datetime(2030, 5, 30, 19, 0, tzinfo=UTC),
+        vessel=other_vessel(),
     )
     warnings = overlap_warnings(booking_id=event.booking_id)
     assert len(warnings) == 1
@@ -65,6 +67,7 @@ def test_removed_assignments_and_cancelled_events_do_not_count(event, dock):
         plan=[PlannedAssignment("CREW_002", "deckhand"), PlannedAssignment("CREW_001", "deckhand")],
         external_ref="BS-OTHER",
         starts_at=datetime(2030, 5, 30, 19, 0, tzinfo=UTC),
+        vessel=other_vessel(),
     )
     assert len(overlap_warnings(booking_id=event.booking_id)) == 2
     # Removing CREW_002 from the other charter leaves only CREW_001's overlap.
@@ -73,6 +76,7 @@ def test_removed_assignments_and_cancelled_events_do_not_count(event, dock):
         plan=[PlannedAssignment("CREW_001", "deckhand")],
         external_ref="BS-OTHER",
         starts_at=datetime(2030, 5, 30, 19, 0, tzinfo=UTC),
+        vessel=other_vessel(),
     )
     assert Assignment.objects.get(event=other, member__code="CREW_002").removed_at is not None
     warnings = overlap_warnings(booking_id=event.booking_id)
@@ -106,6 +110,7 @@ def test_a_long_list_of_overlaps_is_capped_with_a_count(event, dock, django_asse
             plan=[PlannedAssignment("CREW_002", "deckhand")],
             external_ref=f"BS-DUP-{n}",
             starts_at=datetime(2030, 5, 30, 17, n, tzinfo=UTC),
+            vessel=other_vessel(f"BOAT_{n}"),  # one boat each: only the crew clash
         )
     with django_assert_max_num_queries(4):
         warnings = overlap_warnings(booking_id=event.booking_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from django.core import mail
 from django.urls import reverse
@@ -45,7 +47,10 @@ def test_the_list_costs_the_same_queries_for_many_pages(operator_client, dock, b
 
     one = queries()
     for n in range(20):
-        booking_save(data=booking_data(dock, external_ref=f"BS-ADMIN-{n}"), via="test")
+        # A day apart: one vessel, one charter at a time.
+        starts_at = datetime(2030, 6, 1, 16, 0, tzinfo=UTC) + timedelta(days=n)
+        data = booking_data(dock, external_ref=f"BS-ADMIN-{n}", starts_at=starts_at)
+        booking_save(data=data, via="test")
     assert queries() == one
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
@@ -10,6 +11,8 @@ from django.core.management import CommandError, call_command
 from guests.models import GuestPage
 from jada.services import booking_save
 from tests.factories import booking_data
+
+START = datetime(2030, 5, 30, 16, 0, tzinfo=UTC)
 
 
 def run(*args: str) -> tuple[str, str]:
@@ -21,7 +24,13 @@ def run(*args: str) -> tuple[str, str]:
 @pytest.fixture
 def three_bookings(dock, roster, templates):
     return [
-        booking_save(data=booking_data(dock, external_ref=f"BS-CMD-{n}"), via="test").booking
+        booking_save(
+            # A day apart: one vessel, one charter at a time.
+            data=booking_data(
+                dock, external_ref=f"BS-CMD-{n}", starts_at=START + timedelta(days=n)
+            ),
+            via="test",
+        ).booking
         for n in range(3)
     ]
 

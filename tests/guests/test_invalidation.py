@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
@@ -14,6 +14,8 @@ from guests.services import guest_page_publish, guest_pages_publish_bulk
 from jada.services import booking_save
 from tests.factories import booking_data
 from tests.guests.cloudfront import created, references
+
+START = datetime(2030, 5, 30, 16, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -84,7 +86,13 @@ def test_the_reference_follows_page_and_content_only():
 
 def make_bookings(dock, count: int) -> list[int]:
     return [
-        booking_save(data=booking_data(dock, external_ref=f"BS-BULK-{n}"), via="test").booking.pk
+        booking_save(
+            # A day apart: one vessel, one charter at a time.
+            data=booking_data(
+                dock, external_ref=f"BS-BULK-{n}", starts_at=START + timedelta(days=n)
+            ),
+            via="test",
+        ).booking.pk
         for n in range(count)
     ]
 
@@ -127,7 +135,10 @@ def test_a_bulk_export_of_some_changed_pages(
 ):
     ids = make_bookings(dock, 4)
     guest_pages_publish_bulk()
-    booking_save(data=booking_data(dock, external_ref="BS-BULK-2", guest_count=6), via="test")
+    data = booking_data(
+        dock, external_ref="BS-BULK-2", guest_count=6, starts_at=START + timedelta(days=2)
+    )
+    booking_save(data=data, via="test")
     moto_requests.clear()
 
     result = guest_pages_publish_bulk()

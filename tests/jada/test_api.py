@@ -529,7 +529,8 @@ def test_unsafe_methods_get_a_json_405_not_a_csrf_403(token):
 
 def test_crew_double_booking_is_a_warning_not_an_error(client, token, ready):
     post(client, write_up(), token=token)
-    payload = write_up(external_ref="BS-2030-0531", start_time="11:00")
+    # 12:30: the vessel is free again after its turnaround; the 5-hour shifts are not.
+    payload = write_up(external_ref="BS-2030-0531", start_time="12:30")
 
     response = post(client, payload, token=token)
 

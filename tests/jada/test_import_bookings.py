@@ -44,6 +44,10 @@ HEADER = [
 ]
 
 
+# BS-2 the next day: one vessel, one charter at a time.
+NEXT_DAY = "2030-05-31"
+
+
 def row(**overrides: str) -> dict[str, str]:
     values = {
         "source": "boatsetter",
@@ -97,9 +101,17 @@ def test_it_reports_created_updated_unchanged_and_rejected_rows(tmp_path, ready)
         tmp_path / "export.csv",
         [
             row(),
-            row(external_ref="BS-2", crew="CREW_001:deckhand", captain_id=""),
+            row(
+                external_ref="BS-2", charter_date=NEXT_DAY, crew="CREW_001:deckhand", captain_id=""
+            ),
             row(),
-            row(external_ref="BS-2", guest_count="6", crew="CREW_001:deckhand", captain_id=""),
+            row(
+                external_ref="BS-2",
+                charter_date=NEXT_DAY,
+                guest_count="6",
+                crew="CREW_001:deckhand",
+                captain_id="",
+            ),
             row(external_ref="BS-3", gross_revenue="lots"),
             row(external_ref="BS-4", crew="CREW_001:deckhand:5;CREW_404:deckhand:5"),
             row(external_ref="BS-5", net_revenue="300.00"),
@@ -132,7 +144,9 @@ def test_it_reports_created_updated_unchanged_and_rejected_rows(tmp_path, ready)
 
 
 def test_a_clean_file_exits_zero(tmp_path, ready):
-    path = write_csv(tmp_path / "export.csv", [row(), row(external_ref="BS-2")])
+    path = write_csv(
+        tmp_path / "export.csv", [row(), row(external_ref="BS-2", charter_date=NEXT_DAY)]
+    )
     out, _, error = run(str(path))
     assert error is None
     assert out.splitlines()[-1] == "2 rows: 2 created, 0 updated, 0 unchanged, 0 rejected"
@@ -161,7 +175,9 @@ def test_a_rejected_row_writes_nothing(tmp_path, ready):
 
 
 def test_dry_run_writes_nothing_and_reports_the_same(tmp_path, ready):
-    path = write_csv(tmp_path / "export.csv", [row(), row(), row(external_ref="BS-2")])
+    path = write_csv(
+        tmp_path / "export.csv", [row(), row(), row(external_ref="BS-2", charter_date=NEXT_DAY)]
+    )
     before = row_counts()
 
     out, _, error = run(str(path), "--dry-run")
@@ -304,9 +320,9 @@ def test_a_booking_named_twice_in_the_file_is_noted_on_the_later_row(tmp_path, r
         tmp_path / "export.csv",
         [
             row(external_ref="\u00c9-1"),
-            row(external_ref="BS-2"),
-            row(external_ref=nfd, guest_count="6"),
-            row(external_ref="BS-2", source="getmyboat"),
+            row(external_ref="BS-2", charter_date=NEXT_DAY),
+            row(external_ref=nfd, guest_count="6", charter_date="2030-06-02"),
+            row(external_ref="BS-2", source="getmyboat", charter_date="2030-06-01"),
         ],
     )
 

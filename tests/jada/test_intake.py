@@ -117,8 +117,9 @@ def test_a_failure_after_the_booking_is_saved_rolls_everything_back(ready, monke
 
 def test_overlapping_shifts_are_warned_about_but_saved(ready):
     booking_intake(payload=write_up(), via="api")
+    # 12:30: the vessel is free again after its turnaround; the 5-hour shifts are not.
     result = booking_intake(
-        payload=write_up(external_ref="BS-OTHER", start_time="11:00"), via="api"
+        payload=write_up(external_ref="BS-OTHER", start_time="12:30"), via="api"
     )
     assert result.created
     assert result.warnings

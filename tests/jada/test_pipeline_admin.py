@@ -11,6 +11,7 @@ from django.utils.formats import date_format
 from jada.models import ApiToken, PipelineRun, Stage, StageRun, StageState, hash_token
 from jada.services import booking_save
 from tests.factories import booking_data
+from tests.vessels import other_vessel
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +39,9 @@ def test_a_run_shows_each_stage_with_its_state_attempts_and_error(client, alice,
 
 def test_the_list_filters_runs_by_state(client, alice, failed_run, dock):
     with transaction.atomic():
-        ok = booking_save(data=booking_data(dock, external_ref="BS-OK"), via="test").booking
+        ok = booking_save(
+            data=booking_data(dock, external_ref="BS-OK", vessel=other_vessel()), via="test"
+        ).booking
     client.force_login(alice)
     url = reverse("admin:jada_pipelinerun_changelist")
     failed = client.get(url + "?state=failed").content.decode()

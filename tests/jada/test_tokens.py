@@ -87,7 +87,8 @@ def test_a_source_token_writes_and_reads_only_its_source(client, dock, roster, t
     assert refused.status_code == 403
     assert "boatsetter" in refused.json()["errors"]["source"][0]
     assert row_counts() == before
-    own = post(client, write_up(source="boatsetter"), token=token)
+    # The next day: the vessel takes one charter at a time.
+    own = post(client, write_up(source="boatsetter", charter_date="2030-05-31"), token=token)
     assert own.status_code == 201
     headers = {"X-Dashboard-Token": token}
     assert client.get(f"/api/bookings/{own.json()['id']}", headers=headers).status_code == 200

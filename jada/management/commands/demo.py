@@ -12,7 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bookings import formatting
-from bookings.models import Booking, Dock
+from bookings.feed import vessel_feed_url
+from bookings.models import Booking, Dock, Vessel
 from crew.links import crew_login_url
 from crew.models import ChecklistTemplate, CrewMember, Role
 from crew.services import crew_member_create
@@ -31,6 +32,17 @@ DOCK = {
     ),
     "map_url": "https://www.google.com/maps/search/?api=1&query=Sheraton+San+Diego+Hotel+Marina",
 }
+# The fleet: the write-up's charter is on Jada, the default vessel.
+VESSELS = (
+    {
+        "code": "JADA",
+        "name": "Jada",
+        "guest_name": "Jada, a 47-foot sailing yacht",
+        "capacity": 12,
+        "is_default": True,
+    },
+    {"code": "QUEEN", "name": "Queen", "guest_name": "Queen of San Diego", "capacity": 40},
+)
 ROSTER = (
     ("CAP_001", "Marco Reyes", "cap001@crew.example.com", [Role.CAPTAIN]),
     ("CAP_002", "Rita Vega", "cap002@crew.example.com", [Role.CAPTAIN]),
@@ -110,7 +122,8 @@ class Command(BaseCommand):
         operator = self.user("operator", "operator@sailjada.com", password, superuser=True)
         dispatcher = self.user("dispatcher", "dispatcher@sailjada.com", password)
         self.roster()
-        Dock.objects.get_or_create(name=DOCK["name"], defaults=DOCK)
+        dock, _ = Dock.objects.get_or_create(name=DOCK["name"], defaults=DOCK)
+        self.fleet(dock)
         for text, role, position in TEMPLATES:
             ChecklistTemplate.objects.get_or_create(
                 text=text, role=role, defaults={"position": position}
@@ -136,6 +149,15 @@ class Command(BaseCommand):
                 )
             )
         return user, password
+
+    def fleet(self, dock: Dock) -> None:
+        for values in VESSELS:
+            defaults = {k: v for k, v in values.items() if k not in ("code", "is_default")}
+            Vessel.objects.get_or_create(
+                code=values["code"], defaults={**defaults, "home_dock": dock}
+            )
+        if not Vessel.objects.filter(is_default=True).exists():
+            Vessel.objects.filter(code=VESSELS[0]["code"]).update(is_default=True)
 
     def roster(self) -> None:
         existing = set(CrewMember.objects.values_list("code", flat=True))
@@ -175,6 +197,14 @@ class Command(BaseCommand):
         page = GuestPage.objects.filter(booking_id=booking.pk).first()
         if page is not None:
             write(f"  guest page: {page.url}")
+        write("")
+        write("Vessel availability feeds (marketplaces import these; rotate one in the admin):")
+        for vessel in Vessel.objects.order_by("code"):
+            default = ", default" if vessel.is_default else ""
+            write(
+                f"  {vessel.code} {vessel.name} ({vessel.capacity} guests{default}): "
+                f"{vessel_feed_url(vessel)}"
+            )
         write("")
         write("Crew magic links (open one to sign in to the crew portal):")
         for member in CrewMember.objects.filter(code__in=[c for c, *_ in ROSTER]).select_related(

@@ -47,6 +47,7 @@ OPTIONAL_COLUMNS = (
     "crew",
     "notes",
     "status",
+    "vessel",
 )
 GUEST_COLUMNS = {"guest_name": "name", "guest_email": "email", "guest_phone": "phone"}
 # Payload field → CSV column, to name the column in a rejected row's reason.
@@ -65,7 +66,8 @@ Columns (header row required, any order, UTF-8; unknown columns are ignored with
   start:    charter_date (YYYY-MM-DD) and start_time (HH:MM, operator's zone),
             or starts_at (ISO 8601 with offset)
   optional: event_type, net_revenue (checked against the computed one), guest_email,
-            guest_phone, captain_id, crew, notes, status (confirmed or cancelled)
+            guest_phone, captain_id, crew, notes, status (confirmed or cancelled),
+            vessel (a code; blank: the booking's own, or the default vessel)
   crew:     semicolon-separated CREW_ID:ROLE[:HOURS], e.g. "CREW_001:deckhand:5;CREW_002:deckhand:5"
 A blank cell is the same as leaving the field out of the JSON. With a captain_id or crew column,
 the row's crew replaces the booking's; without either, assignments are left as they are.

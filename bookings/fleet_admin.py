@@ -1,0 +1,242 @@
+"""The fleet in the admin: vessels with their feed and subscriptions, and marketplace holds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import models
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
+
+from bookings import calendar_sync, holds, vessels
+from bookings.feed import vessel_feed_url
+from bookings.formatting import zone as operator_zone
+from bookings.models import CalendarSubscription, Hold, Vessel
+
+ZONE_NAME = operator_zone().key
+
+
+def local(value) -> str:
+    return (
+        "—" if value is None else f"{timezone.localtime(value, operator_zone()):%a %Y-%m-%d %H:%M}"
+    )
+
+
+class VesselForm(forms.ModelForm):
+    class Meta:
+        model = Vessel
+        fields = (
+            "code",
+            "name",
+            "guest_name",
+            "capacity",
+            "home_dock",
+            "turnaround_minutes",
+            "active",
+            "is_default",
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        minutes = cleaned.get("turnaround_minutes")
+        if self.instance.pk and minutes is not None and "turnaround_minutes" in self.changed_data:
+            clash = vessels.turnaround_clash(vessel=self.instance, minutes=minutes)
+            if clash:
+                self.add_error("turnaround_minutes", clash)
+        return cleaned
+
+
+# Django 6 assumes https for scheme-less URLs; opt in now (and keep 5.2's warning quiet).
+HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
+
+
+class SubscriptionInline(admin.TabularInline):
+    model = CalendarSubscription
+    formfield_overrides = HTTPS_URLS
+    fields = ("name", "url", "source", "active", "synced_local", "last_error")
+    readonly_fields = ("synced_local", "last_error")
+    extra = 0
+
+    @admin.display(description=f"last synced ({ZONE_NAME})")
+    def synced_local(self, obj: CalendarSubscription) -> str:
+        return local(obj.last_synced_at)
+
+
+@admin.register(Vessel)
+class VesselAdmin(admin.ModelAdmin):
+    form = VesselForm
+    list_display = (
+        "code",
+        "name",
+        "guest_name",
+        "capacity",
+        "home_dock",
+        "turnaround_minutes",
+        "active",
+        "is_default",
+    )
+    list_filter = ("active",)
+    list_select_related = ("home_dock",)
+    readonly_fields = ("feed_url",)
+    inlines = (SubscriptionInline,)
+    actions = ("rotate_feed",)
+
+    def get_fields(self, request: HttpRequest, obj: Vessel | None = None):
+        fields = list(VesselForm.Meta.fields)
+        return [*fields, "feed_url"] if obj is not None else fields
+
+    def save_model(self, request: HttpRequest, obj: Vessel, form, change: bool) -> None:
+        vessels.vessel_save(vessel=obj)
+
+    @admin.display(description="availability feed (marketplaces import it; keep it secret)")
+    def feed_url(self, obj: Vessel) -> str:
+        url = vessel_feed_url(obj)
+        return format_html('<code class="feed-url">{}</code>', url)
+
+    @admin.action(description="Rotate the availability feed URL (the old one stops working)")
+    def rotate_feed(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for vessel in queryset:
+            holds.vessel_rotate_feed_token(vessel=vessel)
+        self.message_user(
+            request,
+            f"New feed URL for {queryset.count()} vessel(s): give it to each marketplace.",
+            messages.SUCCESS,
+        )
+
+
+@admin.register(CalendarSubscription)
+class CalendarSubscriptionAdmin(admin.ModelAdmin):
+    list_display = ("name", "vessel", "source", "active", "synced_local", "error_short")
+    formfield_overrides = HTTPS_URLS
+    list_filter = ("vessel", "source", "active")
+    list_select_related = ("vessel",)
+    fields = ("vessel", "name", "url", "source", "active", "synced_local", "last_error")
+    readonly_fields = ("synced_local", "last_error")
+    actions = ("sync_now",)
+
+    @admin.display(description=f"last synced ({ZONE_NAME})", ordering="last_synced_at")
+    def synced_local(self, obj: CalendarSubscription) -> str:
+        return local(obj.last_synced_at)
+
+    @admin.display(description="last error")
+    def error_short(self, obj: CalendarSubscription) -> str:
+        return obj.last_error[:120] or "—"
+
+    @admin.action(description="Sync the selected calendars now", permissions=["change"])
+    def sync_now(self, request: HttpRequest, queryset: QuerySet) -> None:
+        # Not inside a transaction: the admin's changelist runs actions without one.
+        for subscription in queryset.select_related("vessel"):
+            outcome = calendar_sync.sync_subscription(subscription)
+            level = messages.ERROR if outcome.state == "failed" else messages.SUCCESS
+            self.message_user(request, f"{subscription.name}: {outcome.detail}", level)
+
+
+def hold_add_url(hold: Hold) -> str:
+    return f"{reverse('admin:bookings_booking_add')}?{urlencode({'hold': hold.pk})}"
+
+
+@admin.register(Hold)
+class HoldAdmin(admin.ModelAdmin):
+    """Read-only: holds follow their calendars; the operator turns one into a booking."""
+
+    list_display = (
+        "starts_local",
+        "ends_local",
+        "vessel",
+        "source",
+        "summary",
+        "booking_link",
+        "conflicts_display",
+    )
+    list_filter = ("vessel", "source", "subscription")
+    list_select_related = ("vessel", "booking", "subscription")
+    search_fields = ("summary", "uid")
+    ordering = ("starts_at", "pk")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).prefetch_related("conflicts__booking")
+
+    @admin.display(description=f"starts ({ZONE_NAME})", ordering="starts_at")
+    def starts_local(self, obj: Hold) -> str:
+        return local(obj.starts_at)
+
+    @admin.display(description=f"ends ({ZONE_NAME})", ordering="ends_at")
+    def ends_local(self, obj: Hold) -> str:
+        return local(obj.ends_at)
+
+    @admin.display(description="booking")
+    def booking_link(self, obj: Hold) -> str:
+        if obj.booking_id is not None:
+            url = reverse("admin:bookings_booking_change", args=[obj.booking_id])
+            return format_html('<a href="{}">{}</a>', url, obj.booking.external_ref)
+        return format_html('<a class="button" href="{}">Create booking</a>', hold_add_url(obj))
+
+    @admin.display(description="conflicts")
+    def conflicts_display(self, obj: Hold) -> str:
+        found = [c.booking for c in obj.conflicts.all()]
+        if not found:
+            return "—"
+        return format_html_join(
+            ", ",
+            '<a class="conflict" href="{}">⚠ {}</a>',
+            (
+                (reverse("admin:bookings_booking_change", args=[b.pk]), b.external_ref)
+                for b in found
+            ),
+        )
+
+
+def _hold_of(request: HttpRequest) -> Hold | None:
+    """The hold a booking is being made from (`?hold=<id>` on the add form), if any."""
+    raw = request.GET.get("hold", "")
+    if not raw.isdigit():
+        return None
+    return Hold.objects.select_related("vessel", "subscription").filter(pk=int(raw)).first()
+
+
+def hold_initial(request: HttpRequest) -> dict[str, Any]:
+    """The add form prefilled from a hold: its vessel, source, start, length and the dock."""
+    hold = _hold_of(request)
+    if hold is None:
+        return {}
+    minutes = int((hold.ends_at - hold.starts_at).total_seconds() // 60)
+    initial = {
+        "vessel": hold.vessel_id,
+        "source": hold.source,
+        "starts_at": timezone.localtime(hold.starts_at, operator_zone()),
+        "duration_minutes": max(minutes, 1),
+    }
+    if hold.vessel.home_dock_id:
+        initial["dock"] = hold.vessel.home_dock_id
+    return initial
+
+
+def hold_description(request: HttpRequest) -> str | None:
+    hold = _hold_of(request)
+    if hold is None:
+        return None
+    return (
+        f"From the {hold.subscription.name} calendar hold: “{hold.summary or '(no title)'}”, "
+        f"{local(hold.starts_at)} to {local(hold.ends_at)} ({ZONE_NAME}). Saving links it."
+    )
+
+
+def hold_link_from(request: HttpRequest, booking) -> None:
+    hold = _hold_of(request)
+    if hold is not None:
+        holds.hold_link(hold=hold, booking=booking)
