@@ -12,15 +12,19 @@ from bench.services import TOKEN
 def seed() -> None:
     from django.contrib.auth.models import User
 
-    from bookings.models import Dock
+    from bookings.models import Dock, Vessel
     from crew.models import ChecklistTemplate, CrewMember, Role
     from jada.models import ApiToken, hash_token
     from tests.factories import make_member
 
-    Dock.objects.create(
+    dock = Dock.objects.create(
         name="Sheraton Hotel Dock",
         address="1380 Harbor Island Dr, San Diego, CA 92101",
         directions="Park in the hotel's marina lot; walk past the pool to gate C.",
+    )
+    # The boat bookings that name none go on (the others are the size figures' own).
+    Vessel.objects.create(
+        code="JADA", name="Jada", guest_name="Jada", capacity=150, home_dock=dock, is_default=True
     )
     User.objects.create_superuser("alice", "alice@sailjada.com", "pw-alice")
     make_member("CAP_001", "Marco Reyes", "cap001@crew.example.com", [Role.CAPTAIN])
@@ -73,9 +77,17 @@ def create_booking(*, crew: tuple[str, ...] = ("CAP_001", "CREW_001", "CREW_002"
 
 def bulk_bookings(count: int, *, per_day: int = 3, first_day=None) -> list[int]:
     """Bookings and their money straight into the tables (for the admin's size figures)."""
-    from bookings.models import Booking, Dock, Financials
+    from bookings.models import Booking, Dock, Financials, Vessel
 
     dock = Dock.objects.get()
+    # One boat per slot of the day: a vessel takes one charter at a time.
+    boats = [
+        Vessel.objects.get_or_create(
+            code=f"BENCH_{slot}",
+            defaults={"name": f"Bench {slot}", "guest_name": "Bench", "capacity": 12},
+        )[0]
+        for slot in range(per_day)
+    ]
     first_day = first_day or datetime(2032, 1, 1, 16, tzinfo=UTC)
     base = next(_counter)
     made = []
@@ -89,6 +101,9 @@ def bulk_bookings(count: int, *, per_day: int = 3, first_day=None) -> list[int]:
                 starts_at=first_day + timedelta(days=i // per_day, hours=3 * (i % per_day)),
                 duration_minutes=180,
                 dock=dock,
+                vessel=boats[i % per_day],
+                blocked_until=first_day
+                + timedelta(days=i // per_day, hours=3 * (i % per_day), minutes=180 + 30),
             )
             for i in range(start, min(count, start + 1000))
         ]

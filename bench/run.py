@@ -30,6 +30,7 @@ sys.path[0] = str(ROOT)
 from bench import imports, web, workers  # noqa: E402
 from bench.data import create_booking, seed  # noqa: E402
 from bench.dispatch import bench_dispatch  # noqa: E402
+from bench.fleet import bench_fleet  # noqa: E402
 from bench.results import NOTES, header, row, write_results  # noqa: E402
 from bench.services import (  # noqa: E402
     create_aws,
@@ -52,6 +53,7 @@ FIGURES = (
     "memory",
     "burst",
     "dispatch",
+    "fleet",
 )
 
 
@@ -97,6 +99,7 @@ def main() -> int:
         "dispatch": lambda: bench_dispatch(
             options.quick, row=row, worker=worker, create_booking=create_booking
         ),
+        "fleet": lambda: bench_fleet(options.quick, row),
     }
     print(f"JADA benchmarks — {platform.node()}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     header()

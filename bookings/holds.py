@@ -191,7 +191,7 @@ def holds_apply(
                 updated.append(hold)
         Hold.objects.bulk_create(created, batch_size=500)
         fields = ["starts_at", "ends_at", "summary", "vessel", "source", "booking", "updated_at"]
-        Hold.objects.bulk_update(updated, fields, batch_size=500)
+        Hold.objects.bulk_update(updated, fields, batch_size=100)
         removed = [h.pk for h in existing.values()]
         Hold.objects.filter(pk__in=removed).delete()
         subscription.etag, subscription.last_modified = etag[:200], last_modified[:100]

@@ -58,8 +58,8 @@ def booking_json(booking_id: int, *, warnings: list[str] | None = None) -> dict[
         warnings = [
             *overlap_warnings(booking_id=booking.pk),
             *availability_warnings(booking_id=booking.pk),
+            *hold_warnings(booking.pk),
         ]
-        warnings = [*hold_warnings(booking.pk), *overlap_warnings(booking_id=booking.pk)]
     document = {
         "id": booking.pk,
         "event_type": "booking",
