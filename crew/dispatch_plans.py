@@ -36,6 +36,17 @@ def slots_for_removals(
     return opened
 
 
+def slot_items(plan: Iterable) -> list | None:
+    """A plan's open-slot items (no member), or None when the plan does not list open slots.
+
+    An item with neither member nor role says "these are all the open slots, maybe none"; the
+    API and the booking form send it, so dropping the last open item withdraws its slot. A plan
+    without any such item (the crew event page's) leaves the open slots as they are.
+    """
+    items = [p for p in plan if not p.member_code]
+    return [p for p in items if p.role] if items else None
+
+
 def takers_keep(*, event: CrewEvent, existing: dict, open_items: list) -> list:
     """Members who took an open slot of the event fill a plan's open items of their role.
 
@@ -99,6 +110,12 @@ def open_items_settled(*, event_id: int, items: list) -> tuple[set[str], bool]:
 
     Lets the intake tell a plan that changes nothing from one that does, without writing.
     """
+    api_open = Slot.objects.filter(
+        event_id=event_id, origin=SlotOrigin.API, filled_at__isnull=True, withdrawn_at__isnull=True
+    )
+    if not items:
+        # Nothing asked for: settled when nothing asked for before is still open (one query).
+        return set(), not api_open.exists()
     takers = list(
         Slot.objects.filter(
             event_id=event_id,

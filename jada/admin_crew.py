@@ -105,6 +105,8 @@ class CrewRowsBase(forms.Form):
                 continue
             code = member.code if member is not None else ""  # "": an open slot
             plan.append(PlannedAssignment(code, role, shift_minutes=shift, call_at=call_at))
+        # The rows list every open slot asked for with the booking (maybe none).
+        plan.append(PlannedAssignment("", ""))
         return plan
 
 

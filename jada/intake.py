@@ -228,6 +228,8 @@ def _crew_plan(
             for _, code, role, minutes in wanted
         ),
         *open_slots,
+        # The body lists its crew: its open slots are all there are (maybe none).
+        *((PlannedAssignment("", ""),) if "crew_assignments" in payload else ()),
     )
 
 

@@ -25,7 +25,7 @@ from bookings.services import (
     booking_upsert,
     bookings_create_many,
 )
-from crew.dispatch_plans import open_items_settled
+from crew.dispatch_plans import open_items_settled, slot_items
 from crew.models import Assignment
 from crew.selectors import event_id_for_booking
 from crew.services import CrewSyncResult, PlannedAssignment, default_shift_minutes
@@ -63,8 +63,8 @@ def crew_plan_differs(
         for p in plan
         if p.member_code
     }
-    open_items = [p for p in plan if not p.member_code]
-    if open_items:
+    open_items = slot_items(plan)
+    if open_items is not None:
         # Members who took such a slot hold it; the rest must be open already.
         kept, settled = open_items_settled(event_id=event_id, items=open_items)
         for code in kept:

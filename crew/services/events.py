@@ -105,13 +105,13 @@ def _apply_plan(
     `new_event`: the event was just created, so it has no assignments to look up yet.
     """
     # An item without a member is an open slot of its role (dispatch offers it).
-    open_items = [p for p in plan if not p.member_code]
+    open_items = dispatch_plans.slot_items(plan)
     plan = [p for p in plan if p.member_code]
     members = {m.code: m for m in CrewMember.objects.filter(code__in=[p.member_code for p in plan])}
     existing = (
         {} if new_event else {a.member.code: a for a in event.assignments.select_related("member")}
     )
-    if open_items:
+    if open_items is not None and not new_event:
         # Whoever took such a slot holds it: not named, yet not taken off either.
         open_items = dispatch_plans.takers_keep(
             event=event, existing=existing, open_items=open_items
@@ -163,7 +163,11 @@ def _apply_plan(
         dispatch_plans.slots_for_removals(
             event=event, removed=removed, added_roles=[a.role for a in added], now=now
         )
-    if open_items and dispatch_plans.planned_slots_ensure(event=event, items=open_items, now=now):
+    # A new charter has no slots to withdraw: only open items need the slots' table.
+    wanted = open_items if not new_event else (open_items or None)
+    if wanted is not None and dispatch_plans.planned_slots_ensure(
+        event=event, items=wanted, now=now
+    ):
         changed = True
     return changed
 
@@ -280,7 +284,8 @@ def crew_events_create_many(
         slots = {
             event.pk
             for event, plan in zip(events, plans, strict=True)
-            if (open_items := [p for p in plan if not p.member_code])
+            # New charters: only open items need the slots' table.
+            if (open_items := dispatch_plans.slot_items(plan))
             and dispatch_plans.planned_slots_ensure(event=event, items=open_items, now=now)
         }
     return [

@@ -76,6 +76,11 @@ def test_dropping_the_open_item_withdraws_the_slot_and_its_offers(
     gone = Slot.objects.get(withdrawn_at__isnull=False)
     offer = Offer.objects.filter(slot=gone).first()
     assert offers.offer_take(offer=offer).outcome == offers.CLOSED
+    # Dropping the last one withdraws it too.
+    named = [OPEN[0]]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post(client, write_up(crew_assignments=named), token=token).status_code == 200
+    assert not Slot.objects.filter(withdrawn_at__isnull=True).exists()
 
 
 def test_the_openapi_document_says_crew_id_may_be_left_out(client):
