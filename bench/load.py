@@ -1,7 +1,9 @@
 """A bounded HTTP load client: N keep-alive connections for D seconds, from its own processes.
 
 Prints one JSON line: requests, errors, req/s, p50 and p95 latency in ms, status counts.
-`{n}` in the body is replaced by a number unique to each request (new bookings per request).
+`{n}` in the body is replaced by a number unique to each request (new bookings per request), and
+`{starts_at}` by a start time unique to the run, four hours after the previous request's, from
+`--first-start`: one boat takes one charter at a time, so new bookings need times of their own.
 Loopback only: it refuses any other host.
 """
 
@@ -14,9 +16,19 @@ import multiprocessing
 import os
 import threading
 import time
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 MAX_REQUESTS_PER_CONNECTION = 100_000
+SLOT = timedelta(hours=4)  # a bench charter's 3 hours and the boat's turnaround
+
+
+def next_start(args) -> str:
+    """The next free start of this run: a counter shared by every process and thread."""
+    with args.slots.get_lock():
+        slot = args.slots.value
+        args.slots.value += 1
+    return (datetime.fromisoformat(args.first_start) + slot * SLOT).isoformat()
 
 
 def connection_loop(args, proc: int, thread: int, deadline: float, out: list) -> None:
@@ -30,7 +42,10 @@ def connection_loop(args, proc: int, thread: int, deadline: float, out: list) ->
         n += 1
         body = None
         if args.body:
-            body = args.body.replace("{n}", f"{args.nonce}-{proc}-{thread}-{n}").encode()
+            body = args.body.replace("{n}", f"{args.nonce}-{proc}-{thread}-{n}")
+            if "{starts_at}" in body:
+                body = body.replace("{starts_at}", next_start(args))
+            body = body.encode()
         started = time.perf_counter()
         try:
             conn.request(args.method, url.path, body=body, headers=headers)
@@ -74,7 +89,9 @@ def main() -> None:
     parser.add_argument("--method", default="GET")
     parser.add_argument("--body", default="")
     parser.add_argument("--header", action="append", default=[])
+    parser.add_argument("--first-start", default="2040-01-01T09:00:00-08:00")
     args = parser.parse_args()
+    args.slots = multiprocessing.Value("q", 0)
     args.nonce = f"{os.getpid()}{time.time_ns() % 10**6}"
     host = urlsplit(args.url).hostname
     if host not in {"127.0.0.1", "localhost", "::1"}:

@@ -246,5 +246,7 @@ def load(url: str, *, connections: int, duration: float, **kw) -> dict:
         args += ["--body", kw["body"]]
     for header in kw.get("headers", []):
         args += ["--header", header]
+    if kw.get("first_start"):
+        args += ["--first-start", kw["first_start"]]
     out = subprocess.run(args, capture_output=True, text=True, timeout=duration + 60, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
