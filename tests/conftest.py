@@ -7,10 +7,10 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.test import Client
 
-from bookings.models import Dock
+from bookings.models import Dock, Vessel
 from crew.models import ChecklistTemplate, CrewEvent, CrewMember, Role
 from jada.services import booking_save
-from tests.factories import booking_data, charter, make_member
+from tests.factories import booking_data, charter, make_member, make_vessel
 
 # Fixtures kept beside their helpers: the moto server, S3 guest storage, guest pages in
 # tmp_path (tests.aws); Chromium, phone and desktop contexts, a real pipeline worker
@@ -92,3 +92,15 @@ def staff(bob) -> Client:
     client = Client()
     client.force_login(bob)
     return client
+
+
+@pytest.fixture
+def jada(db, dock) -> Vessel:
+    """The default vessel of the demo's fleet, at the write-up's dock."""
+    return make_vessel("JADA", dock=dock, guest_name="Jada of San Diego", is_default=True)
+
+
+@pytest.fixture
+def queen(db, dock) -> Vessel:
+    """The fleet's second vessel, at the same dock."""
+    return make_vessel("QUEEN", dock=dock, capacity=40, guest_name="Queen of the Bay")

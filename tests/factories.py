@@ -13,7 +13,7 @@ from decimal import Decimal
 from django.contrib.auth.models import User
 from django.db import transaction
 
-from bookings.models import Booking, Dock
+from bookings.models import Booking, Dock, Vessel
 from bookings.selectors import booking_operational
 from bookings.services import BookingData, booking_upsert
 from crew.models import Assignment, CrewEvent, CrewMember
@@ -175,3 +175,14 @@ def create(dock: Dock, **overrides) -> Booking:
         booking = booking_upsert(data=booking_data(dock, **overrides), via="test").booking
         pipeline.start(booking.pk, created=True, crew_plan=SAME_SHIFT_PLAN)
     return booking
+
+
+def make_vessel(code: str, *, dock: Dock | None = None, **values) -> Vessel:
+    """A vessel of the fleet; the demo's are Jada (the default) and Queen."""
+    defaults = {
+        "name": code.title(),
+        "guest_name": f"the {code.title()}",
+        "capacity": 12,
+        "home_dock": dock,
+    }
+    return Vessel.objects.create(code=code, **(defaults | values))

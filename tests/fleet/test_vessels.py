@@ -10,8 +10,7 @@ from django.core.exceptions import ValidationError
 from bookings.models import Booking, Status, Vessel
 from bookings.services import booking_upsert
 from bookings.vessels import BookingConflict, vessel_default
-from tests.factories import booking_data
-from tests.fleet.conftest import make_vessel
+from tests.factories import booking_data, make_vessel
 
 NINE_PDT = datetime(2030, 5, 30, 16, 0, tzinfo=UTC)  # 09:00 in San Diego
 
