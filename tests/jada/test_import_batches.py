@@ -145,7 +145,13 @@ def test_batches_give_what_the_api_gives_one_by_one(dock, roster, templates, bat
     assert "[('deckhand', datetime" in expected[-1]  # B-10's open slot
 
 
+# PostgreSQL only: SQLite caps the variables of one statement, so Django splits a bulk insert of
+# many rows into several statements there; the rule is about the batch, not that cap.
+@pytest.mark.postgres
 def test_new_bookings_cost_the_same_statements_however_many(dock, roster, templates):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite splits a bulk insert by its cap on variables per statement")
+
     def statements(count: int, first: int, month: str) -> int:
         payloads = [
             # A day each (one vessel, one charter at a time), in a month of their own.
