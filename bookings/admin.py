@@ -19,6 +19,8 @@ from django.urls import path
 from django.utils.html import format_html, format_html_join
 
 from bookings import fleet_admin, formatting, services, views
+from bookings.admin_list import BookingListColumns
+from bookings.audit_format import format_changes
 from bookings.exports import bookings_csv
 from bookings.formatting import stamp_text, zone_name
 from bookings.forms import BookingForm, BookingMoneyForm
@@ -29,6 +31,7 @@ from bookings.services import MONEY_INPUTS, UpsertResult
 
 VIEW_MONEY = "bookings.view_financials"
 CHANGE_MONEY = "bookings.change_financials"
+INTERNAL_NOTES = "bookings.view_internal_notes"
 ZONE_NAME = zone_name()
 
 
@@ -39,6 +42,11 @@ def can_view_money(request: HttpRequest) -> bool:
 def can_change_money(request: HttpRequest) -> bool:
     # Changing money without seeing it makes no sense; require both.
     return request.user.has_perm(VIEW_MONEY) and request.user.has_perm(CHANGE_MONEY)
+
+
+def _notes(request: HttpRequest) -> list[str]:
+    # Internal notes have a permission of their own: a dispatcher neither sees nor edits them.
+    return ["internal_notes"] if request.user.has_perm(INTERNAL_NOTES) else []
 
 
 def _financials(obj: Booking | None):
@@ -74,26 +82,10 @@ class MonthFilter(admin.SimpleListFilter):
         return queryset.filter(starts_at__gte=start, starts_at__lt=end)
 
 
-def format_changes(entry: AuditEntry) -> str:
-    return "; ".join(
-        f"{name}: {'—' if before is None else before} → {'—' if after is None else after}"
-        for name, (before, after) in sorted(entry.changes.items())
-    )
-
-
 @admin.register(Booking)
-class BookingAdmin(admin.ModelAdmin):
+class BookingAdmin(BookingListColumns, admin.ModelAdmin):
     form = BookingForm
-    list_display_base = (
-        "external_ref",
-        "source",
-        "starts_local",
-        "vessel",
-        "dock",
-        "status",
-        "guest_name",
-        "guest_count",
-    )
+    list_display_base = ("charter", "starts_local", "vessel", "dock", "status", "guest")
     list_display_money = ("gross", "net")
     list_filter: tuple = ("source", "vessel", MonthFilter, "status")
     # Search never reaches money: a search box would otherwise be an oracle for amounts.
@@ -167,7 +159,7 @@ class BookingAdmin(admin.ModelAdmin):
                         "duration_minutes",
                         "dock",
                         "notes",
-                        "internal_notes",
+                        *_notes(request),
                     ],
                     # A booking made from a marketplace hold shows what the hold said.
                     "description": fleet_admin.hold_description(request) if obj is None else None,
@@ -185,7 +177,7 @@ class BookingAdmin(admin.ModelAdmin):
         if obj is not None:
             fieldsets += self.linked_fieldsets(request, obj)
             if can_view_money(request):
-                fieldsets.append(("Audit log (money and status)", {"fields": ["audit_log"]}))
+                fieldsets.append(("Audit log", {"fields": ["audit_log"]}))
             fieldsets.append(("Record", {"fields": ["created_local", "updated_local"]}))
         return fieldsets
 

@@ -163,6 +163,8 @@ class Booking(models.Model):
 
     class Meta:
         ordering = ["-starts_at"]
+        # Internal notes are the operator's own: granted with view_financials in the demo.
+        permissions = [("view_internal_notes", "Can see and edit the internal notes")]
         constraints = [
             models.UniqueConstraint(
                 fields=["source", "external_ref"], name="booking_unique_source_ref"
@@ -260,7 +262,9 @@ class AuditEntry(models.Model):
 
     @property
     def who(self) -> str:
-        """The signed-in user, else what made the change (an API token, a CSV file)."""
+        """The signed-in user and what they used (a CSV file), else the API token or the file."""
+        if self.actor and self.by_name:
+            return f"{self.actor.get_username()} ({self.by_name})"
         return self.actor.get_username() if self.actor else self.by_name or "—"
 
 

@@ -210,6 +210,8 @@ class RevenueRow:
     key: str
     bookings: int
     gross: Decimal
+    crew_cost: Decimal
+    captain_cost: Decimal
     fee: Decimal
     net: Decimal
 
@@ -222,6 +224,8 @@ def _revenue_rows(rows: Iterable[dict], label, key) -> list[RevenueRow]:
             key=key(row),
             bookings=row["bookings"],
             gross=row["gross"] if row["gross"] is not None else zero,
+            crew_cost=row["crew_cost"] if row["crew_cost"] is not None else zero,
+            captain_cost=row["captain_cost"] if row["captain_cost"] is not None else zero,
             fee=row["fee"] if row["fee"] is not None else zero,
             net=row["net"] if row["net"] is not None else zero,
         )
@@ -240,6 +244,8 @@ def _confirmed_financials(start: datetime, end: datetime):
 _SUMS = {
     "bookings": Count("pk"),
     "gross": Sum("gross_revenue"),
+    "crew_cost": Sum("crew_cost"),
+    "captain_cost": Sum("captain_cost"),
     "fee": Sum("fee"),
     "net": Sum("net_revenue"),
 }

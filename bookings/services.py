@@ -39,7 +39,7 @@ OPERATIONAL_FIELDS = (
 TIME_FIELDS = frozenset({"starts_at", "duration_minutes", "vessel", "status"})
 MONEY_INPUTS = ("gross_revenue", "crew_cost", "captain_cost", "fee_percent")
 MONEY_FIELDS = (*MONEY_INPUTS, "fee", "net_revenue")
-AUDITED_FIELDS = ("status", *MONEY_FIELDS)
+AUDITED_FIELDS = (*OPERATIONAL_FIELDS, *MONEY_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,15 @@ class UpsertResult:
     money_changed: bool = False
 
 
+def _dock_names(ids: list[Any], booking: Booking) -> list[Any]:
+    """The operator reads dock names, not ids: the booking's own dock costs no query."""
+    known = {booking.dock_id: booking.dock.name}
+    missing = [v for v in ids if v is not None and v not in known]
+    if missing:
+        known |= {pk: dock.name for pk, dock in Dock.objects.in_bulk(missing).items()}
+    return [known.get(v, v) for v in ids]
+
+
 def _audit_value(value: Any) -> Any:
     if isinstance(value, Decimal | datetime):
         return str(value)
@@ -90,7 +99,7 @@ def audit_log(
     action: str,
     by_name: str = "",
 ) -> AuditEntry | None:
-    """Record money and status changes; nothing is recorded when nothing audited changed."""
+    """Record operational and money changes; nothing is recorded when nothing audited changed."""
     entry = _audit_entry(
         booking=booking, before=before, after=after, by=by, via=via, action=action, by_name=by_name
     )
@@ -111,11 +120,14 @@ def _audit_entry(
 ) -> AuditEntry | None:
     changes = {
         name: [_audit_value(before.get(name)), _audit_value(after.get(name))]
-        for name in AUDITED_FIELDS
+        for name in (*AUDITED_FIELDS, *(n for n in after if n not in AUDITED_FIELDS))
         if before.get(name) != after.get(name)
+        and not (before.get(name) is None and after.get(name) == "")
     }
     if not changes:
         return None
+    if "dock" in changes:
+        changes["dock"] = _dock_names(changes["dock"], booking)
     return AuditEntry(
         booking=booking,
         actor=by if by is not None and by.is_authenticated else None,

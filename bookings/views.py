@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -62,6 +63,7 @@ class CalendarDay:
     entries: list[CalendarEntry] = field(default_factory=list)
     holds: list[HoldEntry] = field(default_factory=list)
     gross: Decimal | None = None
+    net: Decimal | None = None
 
 
 def _crew_label(fill: object | None) -> str:
@@ -117,6 +119,7 @@ def booking_calendar(request: HttpRequest, *, model_admin: BookingAdmin) -> Http
         )
         if counted:
             day.gross = (day.gross or Decimal("0.00")) + gross
+            day.net = (day.net or Decimal("0.00")) + financials.net_revenue
             if day.in_month:
                 month_gross += gross
                 month_net += financials.net_revenue
@@ -158,7 +161,7 @@ def booking_calendar(request: HttpRequest, *, model_admin: BookingAdmin) -> Http
 def booking_revenue(request: HttpRequest, *, model_admin: ModelAdmin) -> HttpResponse:
     """Gross, fees and net by source and by month of one year; money holders only."""
     if not (model_admin.has_view_permission(request) and request.user.has_perm(VIEW_MONEY)):
-        raise PermissionDenied
+        raise PermissionDenied("You may not see the revenue report: it needs view financials.")
     zone = formatting.zone()
     today = timezone.localdate()
     try:
@@ -179,6 +182,7 @@ def booking_revenue(request: HttpRequest, *, model_admin: ModelAdmin) -> HttpRes
         "by_source": revenue_by_source(start, end),
         "by_month": revenue_by_month(start, end, zone),
         "total": revenue_total(start, end),
+        "currency": settings.CURRENCY,
     }
     return TemplateResponse(request, "admin/bookings/booking/revenue.html", context)
 

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from bookings.formatting import date_text
 from crew.placeholders import validate_placeholders
 
 
@@ -89,7 +90,8 @@ class CrewEvent(models.Model):
         ordering = ["-starts_at"]
 
     def __str__(self) -> str:
-        return f"{self.title} {self.starts_at:%Y-%m-%d}"
+        # The charter's own (operator's) date: a 4 PM PST charter is not the next UTC day's.
+        return f"{self.title} {date_text(self.starts_at)}"
 
     @property
     def ends_at(self) -> datetime:

@@ -50,6 +50,8 @@ class GuestPage(models.Model):
     # run after a lost worker resends it with the same Message-ID, a concurrent run waits.
     sending_key = models.CharField(max_length=200, blank=True)
     sending_at = models.DateTimeField(null=True, blank=True)
+    # What the guest was last emailed (the page's facts), so an update can say what changed.
+    emailed_facts = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

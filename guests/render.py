@@ -81,6 +81,51 @@ class RenderedPage:
     content_hash: str
 
 
+def facts_told(facts: GuestFacts) -> dict[str, Any]:
+    """What an email told the guest, kept to say what changed in the next one."""
+    return {
+        "starts_at": facts.starts_at.isoformat(),
+        "duration_minutes": facts.duration_minutes,
+        "guest_count": facts.guest_count,
+        "dock_name": facts.dock_name,
+        "dock_address": facts.dock_address,
+        "dock_directions": facts.dock_directions,
+    }
+
+
+def facts_changes(told: dict[str, Any], facts: GuestFacts) -> list[str]:
+    """ "Boarding time: 5:00 PM PST (was 4:00 PM PST)", one line per fact the guest knew."""
+    if not told:
+        return []
+    now = facts_told(facts)
+    lines = []
+    before = local(datetime.fromisoformat(told["starts_at"]))
+    after = local(facts.starts_at)
+
+    def day(moment: datetime) -> str:
+        return f"{moment:%A, %B} {moment.day}, {moment.year}"
+
+    def clock(moment: datetime) -> str:
+        return f"{_clock(moment)} {moment.tzname()}"
+
+    if before.date() != after.date():
+        lines.append(f"Date: {day(after)} (was {day(before)})")
+    if clock(before) != clock(after):
+        lines.append(f"Boarding time: {clock(after)} (was {clock(before)})")
+    if told.get("duration_minutes") != now["duration_minutes"]:
+        was = _duration_label(int(told.get("duration_minutes") or 0))
+        lines.append(f"Duration: {_duration_label(facts.duration_minutes)} (was {was})")
+    if told.get("guest_count") != now["guest_count"]:
+        lines.append(f"Guests: {facts.guest_count} (was {told.get('guest_count')})")
+    if (told.get("dock_name"), told.get("dock_address")) != (facts.dock_name, facts.dock_address):
+        where = ", ".join(p for p in (facts.dock_name, facts.dock_address) if p)
+        was = ", ".join(p for p in (told.get("dock_name"), told.get("dock_address")) if p)
+        lines.append(f"Dock: {where} (was {was})")
+    elif told.get("dock_directions") != facts.dock_directions:
+        lines.append("Directions to the dock: updated (below)")
+    return lines
+
+
 def page_revise(page: GuestPage, facts: GuestFacts) -> bool:
     """Note on `page` (unsaved) that its facts changed; True when they did."""
     fingerprint = facts.fingerprint()
@@ -187,6 +232,8 @@ def render_page(page: GuestPage, facts: GuestFacts) -> RenderedPage:
     """The self-contained page (and its ICS, inlined as a data: link) plus its content hash."""
     ics = render_ics(page, facts)
     context = guest_context(page, facts)
+    # Rendered after the charter: it has taken place, and the page no longer says "confirmed".
+    context["past"] = facts.ends_at <= timezone.now()
     # Percent-encoded rather than base64, so the calendar text stays legible in the page source.
     context["ics_href"] = "data:text/calendar;charset=utf-8," + quote(ics, safe=ICS_SAFE)
     html = render_to_string(PAGE_TEMPLATE, context).encode("utf-8")
@@ -202,10 +249,13 @@ def message_id(*parts: object, recipient: str) -> str:
 
 
 def guest_email(
-    page: GuestPage, facts: GuestFacts, *, to: str, kind: str
+    page: GuestPage, facts: GuestFacts, *, to: str, kind: str, changes: list[str] | None = None
 ) -> EmailMultiAlternatives:
-    """The guest's email (`kind`: confirmed, changed, cancelled): the page's facts and its ICS."""
-    context = guest_context(page, facts) | {"kind": kind}
+    """The guest's email (`kind`: confirmed, changed, cancelled): the page's facts and its ICS.
+
+    `changes`: for a "changed" email, what changed since the last one, one line each.
+    """
+    context = guest_context(page, facts) | {"kind": kind, "changes": changes or []}
     brand_name = settings.GUEST_BRAND_NAME
     subject = " ".join(render_to_string("emails/guest-charter-subject.txt", context).split())
     message = EmailMultiAlternatives(

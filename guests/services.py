@@ -23,7 +23,15 @@ from guests.publishing import (
     page_upload,
     pages_invalidate,
 )
-from guests.render import GuestFacts, RenderedPage, guest_email, page_revise, render_page
+from guests.render import (
+    GuestFacts,
+    RenderedPage,
+    facts_changes,
+    facts_told,
+    guest_email,
+    page_revise,
+    render_page,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -302,7 +310,7 @@ def guest_notify(*, booking_id: int, force: bool = False, published: bool = Fals
         time.sleep(0.2)
     if claim is False:
         return False
-    page, message, fingerprint, kind = claim
+    page, message, fingerprint, kind, told_facts = claim
     key = message.extra_headers["Message-ID"]
     # Outside any transaction; "sending" is on the page's row already.
     try:
@@ -316,6 +324,7 @@ def guest_notify(*, booking_id: int, force: bool = False, published: bool = Fals
         emailed_hash=fingerprint,
         emailed_kind=kind,
         emailed_at=timezone.now(),
+        emailed_facts=told_facts,
         sending_key="",
         sending_at=None,
         updated_at=timezone.now(),
@@ -326,11 +335,11 @@ def guest_notify(*, booking_id: int, force: bool = False, published: bool = Fals
 
 def _email_claim(
     booking_id: int, *, force: bool
-) -> tuple[GuestPage, EmailMultiAlternatives, str, str] | bool | None:
+) -> tuple[GuestPage, EmailMultiAlternatives, str, str, dict] | bool | None:
     """Under the page's lock: what the guest is owed, claimed for sending before it is sent.
 
     None: another run is sending (wait); False: nothing to send; else (page, message,
-    fingerprint, kind), with "sending" committed.
+    fingerprint, kind, the facts it tells), with "sending" committed.
     """
     with transaction.atomic():
         page = _locked_page(booking_id)
@@ -356,7 +365,8 @@ def _email_claim(
             kind = "changed"
         else:
             kind = "confirmed"
-        message = guest_email(page, facts, to=booking.guest_email, kind=kind)
+        changes = facts_changes(page.emailed_facts, facts) if kind == "changed" else []
+        message = guest_email(page, facts, to=booking.guest_email, kind=kind, changes=changes)
         page.sending_key = message.extra_headers["Message-ID"]
         page.sending_at = timezone.now()
         page.save(
@@ -369,4 +379,4 @@ def _email_claim(
                 "updated_at",
             ]
         )
-    return page, message, fingerprint, kind
+    return page, message, fingerprint, kind, facts_told(facts)

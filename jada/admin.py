@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from bookings.admin import ZONE_NAME, BookingAdmin, DockAdmin
+from bookings.audit_format import field_labels
 from bookings.formatting import stamp_text
 from bookings.forms import BookingForm, BookingMoneyForm
 from bookings.models import Booking, Dock
@@ -22,6 +23,9 @@ from crew.models import CrewEvent
 from crew.selectors import overlap_warnings
 from crew.services import PlannedAssignment
 from jada import admin_crew, pipeline
+from jada.admin_board import BookingRetryMixin, RunRetryMixin, stage_error
+from jada.admin_guard import BookingGuardMixin, CrewEventGuardMixin
+from jada.admin_import import BookingImportMixin
 from jada.models import ApiToken, PipelineRun, StageRun, StageState
 from jada.services import DOCK_SHOWN_FIELDS, booking_save, dock_bookings_refresh
 
@@ -35,7 +39,7 @@ class StageRunInline(admin.TabularInline):
         "state",
         "attempts",
         "detail",
-        "last_error",
+        "error",
         "started_at",
         "finished_at",
         "duration",
@@ -48,6 +52,10 @@ class StageRunInline(admin.TabularInline):
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+    @admin.display(description="error")
+    def error(self, obj: StageRun) -> str:
+        return stage_error(obj) or "—"
 
     @admin.display(description="took")
     def duration(self, obj: StageRun) -> str:
@@ -94,7 +102,7 @@ class RunStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(PipelineRun)
-class PipelineRunAdmin(admin.ModelAdmin):
+class PipelineRunAdmin(RunRetryMixin, admin.ModelAdmin):
     list_display = (
         "__str__",
         "booking_link",
@@ -112,7 +120,7 @@ class PipelineRunAdmin(admin.ModelAdmin):
     fields = (
         "booking_link",
         "reason",
-        "changed",
+        "changed_labels",
         "created_at",
         "dispatched_at",
         "finished_at",
@@ -147,6 +155,10 @@ class PipelineRunAdmin(admin.ModelAdmin):
     @admin.display(description="state")
     def run_state(self, obj: PipelineRun) -> str:
         return obj.state
+
+    @admin.display(description="changed")
+    def changed_labels(self, obj: PipelineRun) -> str:
+        return field_labels(obj.changed) or "—"
 
     @admin.action(description="Retry failed stages", permissions=["retry"])
     def retry_failed_stages(self, request: HttpRequest, queryset: QuerySet) -> None:
@@ -206,7 +218,7 @@ class NeedsAttentionFilter(admin.SimpleListFilter):
         return queryset
 
 
-class PipelineBookingAdmin(BookingAdmin):
+class PipelineBookingAdmin(BookingImportMixin, BookingRetryMixin, BookingGuardMixin, BookingAdmin):
     """The booking admin with the pipeline: started on save, shown, retried."""
 
     list_filter = (*BookingAdmin.list_filter, NeedsAttentionFilter)
@@ -241,6 +253,7 @@ class PipelineBookingAdmin(BookingAdmin):
         result = form.submit(by=request.user, write=partial(booking_save, plan=plan))
         obj.pk = result.booking.pk
         obj._state.adding = False
+        self.booking_saved(request, result)
         if plan is not None:
             for warning in overlap_warnings(booking_id=obj.pk):
                 messages.warning(request, f"Overlap: {warning}")
@@ -270,7 +283,11 @@ class PipelineBookingAdmin(BookingAdmin):
             (
                 (
                     stamp_text(run.created_at),
-                    run.reason,
+                    (
+                        f"{run.reason}: {field_labels(run.changed)}"
+                        if run.changed and run.reason != "created"
+                        else run.reason
+                    ),
                     run.state,
                     format_html_join(
                         "",
@@ -281,7 +298,7 @@ class PipelineBookingAdmin(BookingAdmin):
                                 stage.get_stage_display(),
                                 stage.get_state_display(),
                                 f" (attempts {stage.attempts})" if stage.attempts else "",
-                                f" — {stage.last_error[:200]}" if stage.last_error else "",
+                                stage_error(stage),
                             )
                             for stage in run.stages.all()
                         ),
@@ -319,7 +336,7 @@ class PipelineDockAdmin(DockAdmin):
                 )
 
 
-class PipelineCrewEventAdmin(CrewEventAdmin):
+class PipelineCrewEventAdmin(CrewEventGuardMixin, CrewEventAdmin):
     """The crew event admin: edited assignments go through the pipeline, which tells the crew."""
 
     def crew_plan_apply(self, *, event: CrewEvent, plan: list[PlannedAssignment]) -> None:

@@ -72,28 +72,37 @@ def intakes_save_new(
 
 
 def _one_by_one(
-    valids: Sequence[ValidIntake], *, via: str, by_name: str
+    valids: Sequence[ValidIntake], *, by: AbstractBaseUser | None = None, via: str, by_name: str
 ) -> list[IntakeResult | IntakeRejected]:
     results: list[IntakeResult | IntakeRejected] = []
     for valid in valids:
         try:
-            results.append(intake_save(valid, via=via, by_name=by_name))
+            results.append(intake_save(valid, by=by, via=via, by_name=by_name))
         except IntakeRejected as e:
             results.append(e)
     return results
 
 
 def intake_many(
-    items: Iterable[tuple[T, Any]], *, via: str, by_name: str = ""
+    items: Iterable[tuple[T, Any]],
+    *,
+    by: AbstractBaseUser | None = None,
+    via: str,
+    by_name: str = "",
 ) -> Iterator[tuple[T, Outcome]]:
-    """(tag, payload) → (tag, result or rejection), in order; a None payload is passed through."""
+    """(tag, payload) → (tag, result or rejection), in order; a None payload is passed through.
+
+    `by`: the signed-in user the audit log records (the admin's import), beside `by_name`.
+    """
     items = iter(items)
     with intake_lookups():
         while window := list(islice(items, BATCH_SIZE)):
-            yield from _window(window, via=via, by_name=by_name)
+            yield from _window(window, by=by, via=via, by_name=by_name)
 
 
-def _window(window: list[tuple[T, Any]], *, via: str, by_name: str) -> Iterator[tuple[T, Outcome]]:
+def _window(
+    window: list[tuple[T, Any]], *, by: AbstractBaseUser | None, via: str, by_name: str
+) -> Iterator[tuple[T, Outcome]]:
     checked: list[tuple[T, ValidIntake | Outcome]] = []
     for tag, payload in window:
         if payload is None:
@@ -114,10 +123,10 @@ def _window(window: list[tuple[T, Any]], *, via: str, by_name: str) -> Iterator[
         batch = [v for _, v in waiting if isinstance(v, ValidIntake)]
         if batch:
             try:
-                saved = intakes_save_new(batch, via=via, by_name=by_name)
+                saved = intakes_save_new(batch, by=by, via=via, by_name=by_name)
             except IntegrityError:
                 # Created meanwhile by someone else: each as the API would save it.
-                saved = _one_by_one(batch, via=via, by_name=by_name)
+                saved = _one_by_one(batch, by=by, via=via, by_name=by_name)
             results = iter(saved)
         for tag, value in waiting:
             yield tag, next(results) if isinstance(value, ValidIntake) else value
@@ -133,5 +142,5 @@ def _window(window: list[tuple[T, Any]], *, via: str, by_name: str) -> Iterator[
             waiting.append((tag, value))
             continue
         yield from flush()
-        yield tag, _one_by_one([value], via=via, by_name=by_name)[0]
+        yield tag, _one_by_one([value], by=by, via=via, by_name=by_name)[0]
     yield from flush()

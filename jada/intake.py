@@ -332,7 +332,8 @@ def intake_result(saved: BookingSaved, warnings: list[str]) -> IntakeResult:
         money_changed=saved.money_changed,
         crew_changed=saved.crew_changed,
         run=saved.run,
-        warnings=warnings,
+        # The save's own (a past charter, a loss) first, then those about crew.
+        warnings=[*saved.warnings, *saved.money_warnings, *warnings],
     )
 
 

@@ -16,12 +16,15 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from bookings.formatting import stamp_text
 from bookings.models import Booking, Dock
+from bookings.money import money_text
 from bookings.selectors import booking_projection, dock_upcoming_booking_ids
 from bookings.services import (
     OPERATIONAL_FIELDS,
     BookingData,
     UpsertResult,
+    audit_log,
     booking_upsert,
     bookings_create_many,
 )
@@ -37,10 +40,39 @@ from jada.models import PipelineRun
 class BookingSaved(UpsertResult):
     crew_changed: bool = False  # the crew plan changed the assignments
     run: PipelineRun | None = None  # the pipeline run started, if any
+    # One readable sentence each; they never block the write.
+    warnings: tuple[str, ...] = ()
+    # Warnings that state money: shown only to those who may see it.
+    money_warnings: tuple[str, ...] = ()
 
     @property
     def changed_anything(self) -> bool:
         return self.created or bool(self.changed) or self.money_changed or self.crew_changed
+
+
+def _crew_now(booking_id: int) -> dict[str, tuple[str, int]] | None:
+    """Member code → (role, shift minutes) of the active assignments; None: no crew event."""
+    event_id = event_id_for_booking(booking_id)
+    if event_id is None:
+        return None
+    return {
+        code: (role, minutes)
+        for code, role, minutes in Assignment.objects.filter(
+            event_id=event_id, removed_at__isnull=True
+        ).values_list("member__code", "role", "shift_minutes")
+    }
+
+
+def crew_text(crew: dict[str, tuple[str, int]] | None) -> str:
+    """ "CAP_001 (captain), CREW_001 (deckhand)": the audit log's crew line."""
+    return ", ".join(f"{code} ({role})" for code, (role, _) in sorted((crew or {}).items())) or "—"
+
+
+def plan_text(plan: Sequence[PlannedAssignment]) -> str:
+    """The crew line of a plan; an open slot reads "open (deckhand)"."""
+    named = crew_text({p.member_code: (p.role, 0) for p in plan if p.member_code})
+    opened = [f"open ({p.role})" for p in plan if not p.member_code]
+    return ", ".join([*([named] if named != "—" else []), *opened]) or "—"
 
 
 def crew_plan_differs(
@@ -74,6 +106,37 @@ def crew_plan_differs(
     return current != wanted
 
 
+def charter_has_passed(starts_at: datetime, *, now: datetime | None = None) -> bool:
+    """Whether a charter's start is behind us: such a booking is recorded and tells no one."""
+    return starts_at <= (now or timezone.now())
+
+
+def past_charter_warning(starts_at: datetime) -> str:
+    return (
+        f"This charter started {stamp_text(starts_at)}, which has passed: it is recorded "
+        "for the books and nothing is sent (no crew invitation, no guest email, no guest page)."
+    )
+
+
+def _money_warnings(booking: Booking) -> tuple[str, ...]:
+    financials = getattr(booking, "financials", None)
+    if financials is None or financials.net_revenue is None or financials.net_revenue >= 0:
+        return ()
+    return (
+        f"Net revenue is {money_text(financials.net_revenue, financials.currency)}, below zero: "
+        "the costs and the fee exceed the gross revenue.",
+    )
+
+
+def booking_warnings(booking: Booking) -> dict[str, tuple[str, ...]]:
+    """The save's warnings (`BookingSaved` fields): a charter in the past, a loss."""
+    passed = charter_has_passed(booking.starts_at)
+    return {
+        "warnings": (past_charter_warning(booking.starts_at),) if passed else (),
+        "money_warnings": _money_warnings(booking),
+    }
+
+
 def booking_save(
     *,
     data: BookingData,
@@ -86,6 +149,8 @@ def booking_save(
 
     One transaction. The pipeline starts for a new booking, a change to an operational field,
     or a crew `plan` that differs from the assignments; a money-only change starts nothing.
+    A charter whose start has passed is recorded for the books and its run sends nothing (its
+    outside-world stages are skipped); the result's `warnings` say so.
     Raises the service's ValidationError (nothing written) and IntegrityError (lost an insert
     race: the caller may try again).
     """
@@ -108,10 +173,24 @@ def booking_save(
                 money_changed=upsert.money_changed,
                 crew_changed=plan is not None,
                 run=run,
+                **booking_warnings(booking),
             )
         crew_changed = crew_plan_differs(
             booking_id=booking.pk, plan=plan, duration_minutes=booking.duration_minutes
         )
+        if crew_changed and plan is not None:
+            # Read before the pipeline applies the plan: the audit's "before".
+            crew_before = _crew_now(booking.pk)
+            if crew_text(crew_before) != plan_text(plan):
+                audit_log(
+                    booking=booking,
+                    before={"crew": crew_text(crew_before)},
+                    after={"crew": plan_text(plan)},
+                    by=by,
+                    via=via,
+                    by_name=by_name,
+                    action="changed",
+                )
         run = None
         if upsert.changed or crew_changed:
             run = pipeline.start(booking.pk, changed=upsert.changed, crew_plan=plan)
@@ -122,6 +201,7 @@ def booking_save(
             money_changed=upsert.money_changed,
             crew_changed=crew_changed,
             run=run,
+            **booking_warnings(booking),
         )
 
 
@@ -173,6 +253,7 @@ def bookings_save_new(
                 crew_changed=plan is not None,
                 run=run,
                 crew=crew,
+                **booking_warnings(booking),
             )
         )
     return results

@@ -24,6 +24,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from bookings.audit_format import field_labels
 from bookings.formatting import local, minutes_text, utc_text, when_text, zone_name
 from bookings.models import Booking, Financials
 from bookings.money import money_json, money_text
@@ -172,7 +173,7 @@ def summary_context(run: PipelineRun) -> dict[str, Any]:
         "charter_length": minutes_text(booking.duration_minutes),
         "zone_name": zone_name(),
         "dock": booking.dock.name,
-        "changed": ", ".join(run.changed) or "",
+        "changed": field_labels(run.changed),
         "money": _money_lines(financials),
         "currency": financials.currency if financials else settings.CURRENCY,
         "crew": _crew_lines(booking.pk),

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from jada import views
 from jada.signin import AdminLoginForm
 
 admin.site.site_header = "JADA · charter operations"
@@ -15,8 +16,11 @@ urlpatterns = [
     path("crew/", include("crew.urls")),
     path("calendar/", include("bookings.urls")),
     path("", include("guests.urls")),
+    path("", views.home, name="home"),
 ]
 
 # Under /api/ these answer JSON, like everything else the API says.
 handler400 = "jada.api.views.bad_request"
+# In the admin, a staff member without a permission reads the admin's own page saying so.
+handler403 = "jada.views.permission_denied"
 handler500 = "jada.api.views.server_error"

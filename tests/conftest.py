@@ -37,7 +37,13 @@ def bob(db) -> User:
     perms = Permission.objects.filter(
         content_type__app_label__in=["bookings", "crew", "guests", "jada"]
     ).exclude(
-        codename__in=["view_financials", "change_financials", "add_financials", "delete_financials"]
+        codename__in=[
+            "view_financials",
+            "change_financials",
+            "add_financials",
+            "delete_financials",
+            "view_internal_notes",
+        ]
     )
     user.user_permissions.set(perms)
     return user

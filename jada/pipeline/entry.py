@@ -48,6 +48,9 @@ def start(
 ) -> PipelineRun:
     """Record the database stages now and queue the outside-world stages after commit.
 
+    A charter whose start has passed keeps its crew's record, but its outside-world stages
+    are skipped: no crew email, guest email, guest page or summary for the past.
+
     `new_booking`: the projection of a booking just created (nothing of its pipeline exists
     yet), whose stages are then recorded without reading anything first (`start_many`).
     """
@@ -68,7 +71,10 @@ def start(
             reason=reason,
             changed=sorted(changed | crew.changed),
         )
-        StageRun.objects.bulk_create(_stage_rows(run, crew, guest_needed=guest_needed, now=now))
+        quiet = booking.starts_at <= now
+        StageRun.objects.bulk_create(
+            _stage_rows(run, crew, guest_needed=guest_needed, now=now, quiet=quiet)
+        )
         transaction.on_commit(lambda: dispatch(run.pk))
         return run
 
@@ -103,8 +109,10 @@ def start_many(
         StageRun.objects.bulk_create(
             [
                 row
-                for run, crew in zip(runs, crews, strict=True)
-                for row in _stage_rows(run, crew, guest_needed=True, now=now)
+                for run, crew, booking in zip(runs, crews, bookings, strict=True)
+                for row in _stage_rows(
+                    run, crew, guest_needed=True, now=now, quiet=booking.starts_at <= now
+                )
             ]
         )
         run_ids = [run.pk for run in runs]
@@ -128,17 +136,22 @@ def _dispatch(run_ids: list[int]) -> None:
 
 
 def _stage_rows(
-    run: PipelineRun, crew: CrewSyncResult, *, guest_needed: bool, now: datetime
+    run: PipelineRun, crew: CrewSyncResult, *, guest_needed: bool, now: datetime, quiet: bool
 ) -> list[StageRun]:
+    """The run's stage rows; `quiet` (the charter has started) skips every outside stage."""
     done = {"state": StageState.SUCCEEDED, "started_at": now, "finished_at": now}
     skipped = {"state": StageState.SKIPPED, "finished_at": now, "detail": "nothing changed"}
     crew_notify = {} if crew.notify_needed else skipped
     guest_publish = {} if guest_needed else skipped
+    summary: dict = {}
+    if quiet:
+        passed = {**skipped, "detail": "charter has passed: nothing sent"}
+        crew_notify = guest_publish = summary = passed
     return [
         StageRun(run=run, stage=Stage.BOOKING, **done),
         StageRun(run=run, stage=Stage.CREW_EVENT, detail=f"version {crew.event.version}", **done),
         StageRun(run=run, stage=Stage.CHECKLIST, **done),
         StageRun(run=run, stage=Stage.CREW_NOTIFY, **crew_notify),
         StageRun(run=run, stage=Stage.GUEST_PUBLISH, **guest_publish),
-        StageRun(run=run, stage=Stage.SUMMARY),
+        StageRun(run=run, stage=Stage.SUMMARY, **summary),
     ]

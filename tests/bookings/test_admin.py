@@ -212,7 +212,9 @@ def test_alice_edits_money_on_the_change_form(client, alice, dock, roster, templ
 def test_bob_sees_a_change_form_without_money(client, bob, dock, roster, templates):
     booking = canary_booking(dock, internal_notes="VIP, comped drinks")
     page = change_page(client, bob, booking)
-    assert 'name="guest_name"' in page and 'name="internal_notes"' in page
+    assert 'name="guest_name"' in page
+    # Internal notes have a permission of their own, which the dispatcher lacks.
+    assert 'name="internal_notes"' not in page and "VIP, comped drinks" not in page
     assert 'name="gross_revenue"' not in page and "Financials" not in page
     assert_no_money(page)
 
@@ -435,13 +437,14 @@ def test_audit_entries_show_on_the_change_page_only_to_money_holders(
         via="api",
     )
     page = change_page(client, alice, booking)
-    assert "Audit log (money and status)" in page
-    assert "gross_revenue: — → 7319.27" in page
+    assert "Audit log" in page
+    assert "Gross revenue: 7319.27" in page
     assert (
-        "<td>alice</td><td>api</td><td>changed</td><td>status: confirmed → cancelled</td>" in page
+        "<td>alice</td><td>api</td><td>changed</td>"
+        '<td><ul class="audit-changes"><li>Status: Confirmed → Cancelled</li></ul></td>' in page
     )
     page = change_page(client, bob, booking)
-    assert "audit" not in page.lower() and "confirmed → cancelled" not in page
+    assert "audit" not in page.lower() and "Confirmed → Cancelled" not in page
     assert_no_money(page)
 
 

@@ -23,7 +23,7 @@ def test_alice_reads_the_audit_log(client, alice, dock, roster, templates):
     booking_upsert(data=data, by=alice, via="api")
     client.force_login(alice)
     page = client.get(reverse("admin:bookings_auditentry_changelist")).content.decode()
-    assert "gross_revenue: 7319.27 → 7400.00" in page
+    assert "Gross revenue: 7319.27 → 7400.00" in page
     assert "At (America/Los_Angeles)" in page
     entry = AuditEntry.objects.filter(via="api").get()
     page = client.get(reverse("admin:bookings_auditentry_change", args=[entry.pk])).content.decode()

@@ -53,13 +53,13 @@ def make_year(dock):
     canary_booking(dock, external_ref="Y-1", starts_at=datetime(2031, 1, 5, 18, tzinfo=UTC))
 
 
-def test_alice_sees_gross_fees_and_net_by_source(client, alice, dock, roster, templates):
+def test_alice_sees_gross_costs_fees_and_net_by_source(client, alice, dock, roster, templates):
     make_year(dock)
     client.force_login(alice)
     page = client.get(URL, {"year": 2030}).content.decode()
     assert rows(page, "revenue-by-source") == [
-        ["Boatsetter", "1", "7,319.27", "978.59", "4,239.79"],
-        ["Direct sale", "2", "0.30", "0.00", "0.30"],
+        ["Boatsetter", "1", "7,319.27", "1,123.58", "977.31", "978.59", "4,239.79"],
+        ["Direct sale", "2", "0.30", "0.00", "0.00", "0.00", "0.30"],
     ]
     assert "<th>7,319.57</th>" in page  # the total row
 
@@ -69,8 +69,8 @@ def test_alice_sees_revenue_by_month_in_the_operator_zone(client, alice, dock, r
     client.force_login(alice)
     page = client.get(URL, {"year": 2030}).content.decode()
     assert rows(page, "revenue-by-month") == [
-        ["May 2030", "1", "7,319.27", "978.59", "4,239.79"],
-        ["July 2030", "2", "0.30", "0.00", "0.30"],
+        ["May 2030", "1", "7,319.27", "1,123.58", "977.31", "978.59", "4,239.79"],
+        ["July 2030", "2", "0.30", "0.00", "0.00", "0.00", "0.30"],
     ]
     assert reverse("admin:bookings_booking_calendar") + "?month=2030-07" in page
 
@@ -89,7 +89,7 @@ def test_another_year_is_one_click_away(client, alice, dock, roster, templates):
     client.force_login(alice)
     page = client.get(URL, {"year": 2031}).content.decode()
     assert rows(page, "revenue-by-month") == [
-        ["January 2031", "1", "7,319.27", "978.59", "4,239.79"]
+        ["January 2031", "1", "7,319.27", "1,123.58", "977.31", "978.59", "4,239.79"]
     ]
     assert 'href="?year=2030" rel="prev"' in page and 'href="?year=2032" rel="next"' in page
     assert client.get(URL, {"year": "soon"}).status_code == 200

@@ -44,6 +44,10 @@ def test_django_serves_exactly_the_accepted_ids(client, guest_pages_in_tmp, case
     if case["object"]:
         assert response.status_code == 200
         assert response.content == f"<!-- {case['object']} -->".encode()
+    elif case["path"] == "/":
+        # The site's front door (links to the admin and the crew sign-in), never a guest page.
+        assert response.status_code == 200 and b"Crew: get a sign-in link" in response.content
+        assert b"jada-guest-" not in response.content
     else:
         assert response.status_code in (404, 301), response.status_code
         assert b"jada-guest-" not in response.content

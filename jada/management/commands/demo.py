@@ -145,7 +145,7 @@ class Command(BaseCommand):
             user = User.objects.create_user(username, email, password, is_staff=True)
             user.user_permissions.set(
                 Permission.objects.filter(content_type__app_label__in=STAFF_APPS).exclude(
-                    codename__in=MONEY_PERMISSIONS
+                    codename__in=(*MONEY_PERMISSIONS, "view_internal_notes")
                 )
             )
         return user, password

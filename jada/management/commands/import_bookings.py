@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import (
     BaseCommand,
     CommandError,
@@ -175,6 +176,11 @@ class Command(BaseCommand):
             action="store_true",
             help="Validate and report every row exactly as an import would; write nothing.",
         )
+        parser.add_argument(
+            "--user",
+            default="",
+            help="Username the audit log records beside the file (the admin's import sets it).",
+        )
 
     def read(self, path: str) -> tuple[list[str], list[Row]]:
         try:
@@ -197,6 +203,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, file: str, dry_run: bool, **options: Any) -> None:
         header, rows = self.read(file)
         self.by_name = f"CSV import {Path(file).name}"  # the audit log's "who"
+        self.user = None
+        if options.get("user"):
+            self.user = get_user_model().objects.filter(username=options["user"]).first()
+            if self.user is None:
+                raise CommandError(f"No user {options['user']!r}.")
         known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS)
         ignored = [c for c in header if c not in known]
         if ignored:
@@ -235,7 +246,7 @@ class Command(BaseCommand):
         payloads = (
             (row, None if None in row.values else row_payload(row.values, columns)) for row in rows
         )
-        outcomes = intake_many(payloads, via="csv", by_name=self.by_name)
+        outcomes = intake_many(payloads, by=self.user, via="csv", by_name=self.by_name)
         with tqdm(
             total=len(rows), unit="row", file=stderr, disable=verbosity == 0, leave=False
         ) as bar:

@@ -1,0 +1,172 @@
+"""The attention board: what needs the operator in the next 14 days, in a fixed number of queries.
+
+Failed or stuck pipeline stages, crew gaps (open slots, declined or unanswered crew, no accepted
+captain), guest emails that did not go, guest pages not published. Each row names the charter
+and links to where it is fixed. No money: the dispatcher reads the same board.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from bookings.formatting import stamp_text
+from bookings.models import Booking, Status
+from crew.models import Assignment, AssignmentState, CrewEvent, Role, Slot
+from guests.models import GuestPage, PageState
+from jada.models import StageRun, StageState
+from jada.pipeline.retry import never_dispatched, stuck_running
+from jada.pipeline.stages import OUTSIDE_STAGES
+
+BOARD_DAYS = 14
+
+
+@dataclass(frozen=True)
+class AttentionRow:
+    booking_id: int
+    charter: str  # "Boatsetter BS-1"
+    starts: str  # "Sun 2026-12-13 09:00 PST"
+    starts_at: datetime
+    kind: str  # pipeline, crew, guest
+    problem: str  # one readable sentence
+    fix_url: str
+    fix_label: str
+    retry: bool = False  # a failed stage the operator may queue again
+
+
+def _local(value: datetime) -> str:
+    return stamp_text(value)
+
+
+def _failing_stages(booking_ids: list[int], now: datetime) -> list[StageRun]:
+    """Failed stages not redone by a later run, stuck ones, and runs never queued."""
+    redone = StageRun.objects.filter(
+        run__booking_id=OuterRef("run__booking_id"),
+        stage=OuterRef("stage"),
+        run_id__gt=OuterRef("run_id"),
+    ).exclude(state=StageState.SKIPPED)
+    return list(
+        StageRun.objects.filter(run__booking_id__in=booking_ids, stage__in=OUTSIDE_STAGES)
+        .filter(
+            Q(state=StageState.FAILED)
+            | stuck_running(now)
+            | (Q(state=StageState.PENDING) & never_dispatched(now))
+        )
+        .filter(~Exists(redone))
+        .select_related("run")
+        .order_by("run_id", "pk")
+    )
+
+
+def attention_rows(*, now: datetime | None = None, days: int = BOARD_DAYS) -> list[AttentionRow]:
+    """Everything that needs the operator for charters starting in the next `days` days."""
+    now = now or timezone.now()
+    bookings = {
+        b.pk: b
+        for b in Booking.objects.filter(
+            status=Status.CONFIRMED, starts_at__gte=now, starts_at__lt=now + timedelta(days=days)
+        ).only("id", "source", "external_ref", "starts_at", "guest_email")
+    }
+    if not bookings:
+        return []
+    ids = list(bookings)
+    rows: list[AttentionRow] = []
+
+    def row(booking_id: int, kind: str, problem: str, url: str, label: str, **kw) -> None:
+        b = bookings[booking_id]
+        rows.append(
+            AttentionRow(
+                booking_id=booking_id,
+                charter=str(b),
+                starts=_local(b.starts_at),
+                starts_at=b.starts_at,
+                kind=kind,
+                problem=problem,
+                fix_url=url,
+                fix_label=label,
+                **kw,
+            )
+        )
+
+    for stage in _failing_stages(ids, now):
+        url = reverse("admin:jada_pipelinerun_change", args=[stage.run_id])
+        name = stage.get_stage_display()
+        if stage.state == StageState.FAILED:
+            problem = f"{name} failed after {stage.attempts} attempt(s): {stage.last_error[:160]}"
+            row(stage.run.booking_id, "pipeline", problem, url, "Pipeline run", retry=True)
+        elif stage.state == StageState.RUNNING:
+            problem = f"{name} has been running since {_local(stage.started_at)}: stuck."
+            row(stage.run.booking_id, "pipeline", problem, url, "Pipeline run")
+        else:
+            problem = f"{name} was never queued (the task queue was unreachable)."
+            row(stage.run.booking_id, "pipeline", problem, url, "Pipeline run")
+
+    events = dict(
+        CrewEvent.objects.filter(booking_id__in=ids).values_list("pk", "booking_id").order_by()
+    )
+    event_of = {booking_id: pk for pk, booking_id in events.items()}
+    captains: set[int] = set()
+    nudge = now - timedelta(hours=settings.CREW_NUDGE_AFTER_HOURS)
+    for a in (
+        Assignment.objects.filter(event_id__in=list(events), removed_at__isnull=True)
+        .select_related("member")
+        .order_by("call_at", "pk")
+    ):
+        booking_id = events[a.event_id]
+        url = reverse("admin:crew_crewevent_change", args=[a.event_id])
+        if a.state == AssignmentState.ACCEPTED and a.role == Role.CAPTAIN:
+            captains.add(booking_id)
+        elif a.state == AssignmentState.DECLINED:
+            why = f": “{a.decline_reason}”" if a.decline_reason else ""
+            row(booking_id, "crew", f"{a.member.name} declined{why}.", url, "Crew")
+        elif a.state == AssignmentState.PENDING and a.notified_at and a.notified_at <= nudge:
+            asked = f" (asked {_local(a.notified_at)})" if a.notified_at else ""
+            role = a.get_role_display().lower()
+            row(
+                booking_id,
+                "crew",
+                f"{a.member.name} ({role}) has not answered{asked}.",
+                url,
+                "Crew",
+            )
+    for slot in Slot.objects.filter(
+        event_id__in=list(events), filled_at__isnull=True, withdrawn_at__isnull=True
+    ).select_related("vacated_by"):
+        booking_id = events[slot.event_id]
+        left = f", left by {slot.vacated_by.name}" if slot.vacated_by else ""
+        role, origin = slot.get_role_display().lower(), slot.get_origin_display().lower()
+        problem = f"Open {role} slot ({origin}{left})."
+        url = reverse("admin:crew_crewevent_change", args=[slot.event_id])
+        row(booking_id, "crew", problem, url, "Crew")
+    for booking_id in ids:
+        if booking_id not in captains:
+            event_id = event_of.get(booking_id)
+            url = (
+                reverse("admin:crew_crewevent_change", args=[event_id])
+                if event_id
+                else reverse("admin:bookings_booking_change", args=[booking_id])
+            )
+            row(booking_id, "crew", "No captain has accepted.", url, "Crew")
+
+    pages = {p.booking_id: p for p in GuestPage.objects.filter(booking_id__in=ids)}
+    for booking_id in ids:
+        page = pages.get(booking_id)
+        if page is None or page.state != PageState.PUBLISHED:
+            state = page.get_state_display().lower() if page else "not created"
+            url = (
+                reverse("admin:guests_guestpage_change", args=[page.pk])
+                if page
+                else reverse("admin:bookings_booking_change", args=[booking_id])
+            )
+            row(booking_id, "guest", f"Guest page {state}.", url, "Guest page")
+        elif bookings[booking_id].guest_email and page.emailed_at is None:
+            url = reverse("admin:guests_guestpage_change", args=[page.pk])
+            row(booking_id, "guest", "The guest's email did not go out.", url, "Guest page")
+
+    rows.sort(key=lambda r: (r.starts_at, r.booking_id))
+    return rows

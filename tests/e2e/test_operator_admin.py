@@ -1,0 +1,80 @@
+"""The operator's admin at 1280 px in Chromium: index with its board, list, booking, calendar."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from crew.services import PlannedAssignment
+from jada.models import Stage, StageRun, StageState
+from jada.services import booking_save
+from tests.conftest import booking_data
+from tests.e2e.conftest import screenshot
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def sign_in(page, base: str, user: str) -> None:
+    page.goto(f"{base}/admin/login/?next=/admin/")
+    page.fill("#id_username", user)
+    page.fill("#id_password", f"pw-{user}")
+    page.get_by_role("button", name=re.compile("log in", re.IGNORECASE)).click()
+    page.wait_for_load_state()
+
+
+def no_horizontal_scroll(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_the_operator_reads_the_admin_at_1280(live_server, desktop, alice, dock, roster, templates):
+    soon = (timezone.now() + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
+    with transaction.atomic():
+        booking = booking_save(
+            data=booking_data(dock, external_ref="BS-BOARD-1", starts_at=soon),
+            plan=[
+                PlannedAssignment(member_code="CAP_001", role="captain"),
+                PlannedAssignment(member_code="CREW_001", role="deckhand"),
+            ],
+            via="test",
+        ).booking
+        for i in range(2, 6):
+            booking_save(
+                data=booking_data(
+                    dock,
+                    external_ref=f"GMB-LONG-REFERENCE-{i}",
+                    source="getmyboat",
+                    guest_name="Alexandra Montgomery-Whitfield",
+                    starts_at=soon + timedelta(days=i),
+                ),
+                via="test",
+            )
+    StageRun.objects.filter(run__booking=booking, stage=Stage.GUEST_PUBLISH).update(
+        state=StageState.FAILED, attempts=3, last_error="EndpointConnectionError: S3 unreachable"
+    )
+    base = live_server.url
+    page = desktop.new_page()
+    sign_in(page, base, "alice")
+
+    page.goto(f"{base}/admin/")
+    board = page.inner_text("#needs-attention")
+    assert "Boatsetter BS-BOARD-1" in board and "Guest page publish failed" in board
+    assert page.get_by_role("button", name="Retry").count() >= 1
+    screenshot(page, "admin-index-1280")
+
+    page.goto(f"{base}/admin/bookings/booking/")
+    assert "GMB-LONG-REFERENCE-5" in page.inner_text("#result_list")
+    assert no_horizontal_scroll(page), page.evaluate("document.documentElement.scrollWidth")
+    screenshot(page, "admin-bookings-list-1280")
+
+    page.goto(f"{base}/admin/bookings/booking/{booking.pk}/change/")
+    assert page.get_by_role("button", name=re.compile("Retry failed stages")).count() == 1
+    assert no_horizontal_scroll(page)
+    screenshot(page, "admin-booking-1280")
+
+    page.goto(f"{base}/admin/bookings/booking/calendar/?month={soon:%Y-%m}")
+    assert "day: gross" in page.inner_text("#content")
+    screenshot(page, "admin-calendar-1280")
