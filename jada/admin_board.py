@@ -19,7 +19,7 @@ def stage_error(stage: StageRun) -> SafeString:
     """A failed stage's error; a stage that succeeded later keeps its old error folded away."""
     if not stage.last_error:
         return mark_safe("")
-    if stage.state == StageState.FAILED:
+    if stage.state in (StageState.FAILED, StageState.RETRYING):
         return format_html(" — {}", stage.last_error[:200])
     return format_html(
         ' <details class="earlier-error"><summary>an earlier attempt failed</summary>{}</details>',
@@ -70,7 +70,7 @@ class BookingRetryMixin:
     def change_view(self, request, object_id, form_url="", extra_context=None):
         failed = StageRun.objects.filter(
             run__booking_id=object_id if str(object_id).isdigit() else None,
-            state=StageState.FAILED,
+            state__in=[StageState.FAILED, StageState.RETRYING],
             stage__in=OUTSIDE_STAGES,
         ).count()
         extra_context = {**(extra_context or {}), "failed_stages": failed}
@@ -104,7 +104,7 @@ class RunRetryMixin:
     def change_view(self, request, object_id, form_url="", extra_context=None):
         failed = StageRun.objects.filter(
             run_id=object_id if str(object_id).isdigit() else None,
-            state=StageState.FAILED,
+            state__in=[StageState.FAILED, StageState.RETRYING],
             stage__in=OUTSIDE_STAGES,
         ).count()
         extra_context = {

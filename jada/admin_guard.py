@@ -29,6 +29,7 @@ from jada.models import StageRun, StageState
 from jada.services import BookingSaved, charter_has_passed, past_charter_warning
 
 CONFIRM_FIELD = "_confirmed"
+FAILING = (StageState.FAILED, StageState.RETRYING)
 
 
 def crew_to_tell(booking_id: int) -> list[str]:
@@ -153,9 +154,7 @@ class BookingGuardMixin:
 
     def _after_commit(self, request: HttpRequest, result: BookingSaved) -> None:
         deferred = request.__dict__.pop("_jada_deferred", [])
-        failed = list(
-            StageRun.objects.filter(run=result.run, state=StageState.FAILED).order_by("pk")
-        )
+        failed = list(StageRun.objects.filter(run=result.run, state__in=FAILING).order_by("pk"))
         for message, args, kwargs in deferred:
             if failed:
                 continue  # "saved successfully" would hide the failure

@@ -53,7 +53,7 @@ def _failing_stages(booking_ids: list[int], now: datetime) -> list[StageRun]:
     return list(
         StageRun.objects.filter(run__booking_id__in=booking_ids, stage__in=OUTSIDE_STAGES)
         .filter(
-            Q(state=StageState.FAILED)
+            Q(state__in=[StageState.FAILED, StageState.RETRYING])
             | stuck_running(now)
             | (Q(state=StageState.PENDING) & never_dispatched(now))
         )
@@ -96,8 +96,10 @@ def attention_rows(*, now: datetime | None = None, days: int = BOARD_DAYS) -> li
     for stage in _failing_stages(ids, now):
         url = reverse("admin:jada_pipelinerun_change", args=[stage.run_id])
         name = stage.get_stage_display()
-        if stage.state == StageState.FAILED:
+        if stage.state in (StageState.FAILED, StageState.RETRYING):
             problem = f"{name} failed after {stage.attempts} attempt(s): {stage.last_error[:160]}"
+            if stage.state == StageState.RETRYING and stage.next_attempt_at:
+                problem += f" (next try {_local(stage.next_attempt_at)})"
             row(stage.run.booking_id, "pipeline", problem, url, "Pipeline run", retry=True)
         elif stage.state == StageState.RUNNING:
             problem = f"{name} has been running since {_local(stage.started_at)}: stuck."
