@@ -13,7 +13,7 @@ from crew.services import PlannedAssignment
 from jada.models import Stage, StageRun, StageState
 from jada.services import booking_save
 from tests.conftest import booking_data
-from tests.e2e.conftest import screenshot
+from tests.e2e.browser import screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
