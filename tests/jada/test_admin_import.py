@@ -20,7 +20,7 @@ def export(tmp_path, dock, roster, templates) -> bytes:
         tmp_path / "export.csv",
         [
             row(),
-            row(external_ref="BS-2", captain_id="", crew=""),
+            row(external_ref="BS-2", captain_id="", crew="", charter_date="2030-06-01"),
             row(external_ref="BS-3", gross_revenue="lots"),
         ],
     )

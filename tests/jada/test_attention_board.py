@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from bookings.models import Booking, Financials
+from bookings.models import Booking, Financials, Vessel
 from crew.models import Assignment, AssignmentState, CrewEvent, Slot, SlotOrigin
 from crew.services import PlannedAssignment
 from guests.models import GuestPage, PageState
@@ -139,14 +139,23 @@ def test_charters_beyond_14_days_or_past_are_left_out(dock, roster, templates):
 
 def _bulk(dock, count: int) -> None:
     start = soon(2)
+    # Ten vessels, each with a charter every two hours: no two overlap on one vessel.
+    fleet = [
+        Vessel.objects.create(
+            code=f"V{n}", name=f"Vessel {n}", guest_name=f"Vessel {n}", capacity=12
+        )
+        for n in range(10)
+    ]
     bookings = Booking.objects.bulk_create(
         Booking(
             source="direct",
             external_ref=f"BULK-{count}-{i}",
             guest_name="Guest",
             guest_count=2,
-            starts_at=start + timedelta(minutes=i),
-            duration_minutes=120,
+            starts_at=start + timedelta(hours=2 * (i // 10)),
+            duration_minutes=60,
+            blocked_until=start + timedelta(hours=2 * (i // 10), minutes=90),
+            vessel=fleet[i % 10],
             dock=dock,
         )
         for i in range(count)
