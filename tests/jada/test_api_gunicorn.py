@@ -28,13 +28,14 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], log: Path) -> Iterator[int]:
-    """`gunicorn jada.wsgi` on a free port, ready before this yields the port."""
+def gunicorn(env: dict[str, str | None], log: Path) -> Iterator[int]:
+    """`gunicorn jada.wsgi` on a free port, ready before this yields the port (None unsets)."""
+    environ = {k: v for k, v in {**os.environ, **env}.items() if v is not None}
     binary = Path(sys.executable).with_name("gunicorn")
     command = [str(binary), "jada.wsgi", "--bind", "127.0.0.1:0", "--workers", "1"]
     with log.open("w") as out:
         process = subprocess.Popen(
-            command, cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT
+            command, cwd=ROOT, env=environ, stdout=out, stderr=subprocess.STDOUT
         )
     try:
         deadline = time.monotonic() + 60
@@ -80,7 +81,7 @@ def test_gunicorn_hands_over_a_chunked_body_and_it_is_read(
     if connection.vendor != "postgresql":
         require_service("postgresql", "a server process needs a shared database (DATABASE_URL)")
     token = new_token()
-    env = {
+    env: dict[str, str | None] = {
         "DATABASE_URL": database_url(settings),
         "JADA_VAR_DIR": str(tmp_path),
         "DEBUG": "0",
@@ -88,7 +89,7 @@ def test_gunicorn_hands_over_a_chunked_body_and_it_is_read(
         "ALLOWED_HOSTS": "127.0.0.1",
     }
     for name in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND"):
-        env[name] = ""  # the pipeline runs in the request, as with the embedded defaults
+        env[name] = None  # unset: the pipeline runs in the request, as with the embedded defaults
 
     log = tmp_path / "gunicorn.log"
     with gunicorn(env, log) as port:
