@@ -40,6 +40,7 @@ DIRECTIONS_MAX_LENGTH = 600
 DOCK_NAME_MAX_BYTES = 120
 DOCK_ADDRESS_MAX_BYTES = 160
 DIRECTIONS_MAX_BYTES = 500
+VESSEL_GUEST_NAME_MAX_BYTES = 60  # on the guest page too, within its 14 KB
 
 
 class MaxBytesValidator(BaseValidator):
@@ -98,7 +99,10 @@ class Vessel(models.Model):
     )
     name = models.CharField(max_length=80, help_text="What the crew and the operator call it.")
     guest_name = models.CharField(
-        "guest-facing name", max_length=120, help_text="What the guest page calls it."
+        "guest-facing name",
+        max_length=VESSEL_GUEST_NAME_MAX_BYTES,
+        help_text="What the guest page calls it.",
+        validators=[MaxBytesValidator(VESSEL_GUEST_NAME_MAX_BYTES)],
     )
     capacity = models.PositiveSmallIntegerField(
         help_text="Guests it may carry.", validators=[MinValueValidator(1), MaxValueValidator(150)]

@@ -12,7 +12,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from icalendar import Calendar
 
-from bookings.models import Booking, Dock, Vessel
+from bookings.models import VESSEL_GUEST_NAME_MAX_BYTES, Booking, Dock
 from bookings.selectors import booking_operational
 from guests.models import GuestPage
 from guests.render import GuestFacts, page_revise, render_page
@@ -62,7 +62,7 @@ def test_it_stays_within_14_kb_with_every_field_at_its_longest(unit, cancelled):
         cancelled=cancelled,
         source_label="Other marketplace",
         reference=unit * Booking._meta.get_field("external_ref").max_length,
-        vessel_name=unit * Vessel._meta.get_field("guest_name").max_length,
+        vessel_name=unit * (VESSEL_GUEST_NAME_MAX_BYTES // len(unit.encode())),
     )
     page = GuestPage(booking_id=1, session_id="A" * 32, revision=999)
     rendered = render_page(page, facts)
