@@ -80,7 +80,7 @@ def row_counts() -> tuple[int, ...]:
 def with_known_names(document: dict, docks: list[str], crew: list[str]) -> dict:
     """The served document, narrowed where the schema cannot say what the server checks.
 
-    Dock and crew names must be rows this database holds; dates must exist and fall in the
+    Dock, vessel and crew names must be rows this database holds; dates must exist and fall in the
     accepted years; hours must be whole minutes; a sent net_revenue must match the computed one.
     Random values there are (rightly) refused, so valid-mode requests would seldom reach the
     write path; narrowed, most of them create or update.
@@ -89,6 +89,8 @@ def with_known_names(document: dict, docks: list[str], crew: list[str]) -> dict:
     schemas = narrowed["components"]["schemas"]
     booking = schemas["BookingRequest"]["properties"]
     booking["location"] = {"type": "string", "enum": docks}
+    # The vessel's code is a row too (left out, the default vessel takes the booking).
+    booking["vessel"] = {"type": "string", "enum": ["", "JADA"]}
     # One captain and one other member: the server refuses anyone named twice.
     captains, others = crew[:1], crew[1:2]
     booking["captain_id"] = {"type": "string", "enum": captains}
