@@ -12,7 +12,7 @@ from bookings.audit_format import change_lines, field_labels, hours_minutes
 from bookings.models import AuditEntry, Dock
 from crew.services import PlannedAssignment
 from jada.services import booking_save
-from tests.conftest import booking_data
+from tests.factories import booking_data
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,8 @@ from django.utils import timezone
 from crew.services import PlannedAssignment
 from jada.models import Stage, StageRun, StageState
 from jada.services import booking_save
-from tests.conftest import booking_data
 from tests.e2e.browser import screenshot
+from tests.factories import booking_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

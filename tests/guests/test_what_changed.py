@@ -12,8 +12,8 @@ from django.utils import timezone
 from bookings.models import Dock
 from guests.services import guest_notify
 from jada.services import booking_save
-from tests.conftest import booking_data
-from tests.guests.test_render import rendered_for
+from tests.factories import booking_data
+from tests.helpers import rendered_for
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from bookings.models import AuditEntry, Booking
-from tests.jada.test_import_bookings import row, write_csv
+from tests.jada.intake_support import row, write_csv
 
 pytestmark = pytest.mark.django_db
 

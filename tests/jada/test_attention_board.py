@@ -18,7 +18,7 @@ from guests.models import GuestPage, PageState
 from jada.board import attention_rows
 from jada.models import PipelineRun, Stage, StageRun, StageState
 from jada.services import booking_save
-from tests.conftest import booking_data
+from tests.factories import booking_data
 
 pytestmark = pytest.mark.django_db
 

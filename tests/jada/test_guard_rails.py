@@ -18,11 +18,9 @@ from crew.services import PlannedAssignment
 from guests.models import GuestPage
 from jada.models import PipelineRun, Stage, StageRun, StageState
 from jada.services import booking_save
-from tests.bookings.test_admin import post_data
-from tests.conftest import booking_data
-from tests.crew.test_admin import formset_data
-from tests.jada.intake_support import new_token, post, write_up
-from tests.jada.test_import_bookings import row, run, write_csv
+from tests.factories import booking_data
+from tests.helpers import formset_data, post_data
+from tests.jada.intake_support import new_token, post, row, run, write_csv, write_up
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,8 @@ from bookings.models import Booking
 from crew.models import CrewEvent
 from jada.models import PipelineRun
 from jada.services import booking_save
-from tests.bookings.test_admin import post_data
-from tests.conftest import booking_data
+from tests.factories import booking_data
+from tests.helpers import post_data
 
 pytestmark = pytest.mark.django_db
 
