@@ -97,6 +97,9 @@ def booking_save_checked(booking: Booking, *, force_insert: bool = False) -> Non
         status=booking.status,
         exclude_pk=booking.pk,
     )
+    if message and booking._state.adding and _same_booking_exists(booking):
+        # Created by a request sent at the same moment since this one looked: retry as an update.
+        raise IntegrityError("the booking was created concurrently")
     if message:
         raise BookingConflict(message)
     if connection.vendor != "postgresql":
@@ -110,6 +113,10 @@ def booking_save_checked(booking: Booking, *, force_insert: bool = False) -> Non
     except IntegrityError as e:
         if NO_OVERLAP_CONSTRAINT not in str(e):
             raise
+        if booking._state.adding and _same_booking_exists(booking):
+            # The rival is this very booking, created by a request sent at the same moment:
+            # the caller retries and updates it, as when the unique constraint stops it.
+            raise
         message = booking_conflict(
             vessel=booking.vessel,
             starts_at=booking.starts_at,
@@ -118,6 +125,15 @@ def booking_save_checked(booking: Booking, *, force_insert: bool = False) -> Non
             exclude_pk=booking.pk,
         )
         raise BookingConflict(message or f"{booking.vessel.name} is booked then.") from e
+
+
+def _same_booking_exists(booking: Booking) -> bool:
+    """Whether another request has just created the booking with this source and reference."""
+    return (
+        Booking.objects.filter(source=booking.source, external_ref=booking.external_ref)
+        .exclude(pk=booking.pk)
+        .exists()
+    )
 
 
 def turnaround_clash(*, vessel: Vessel, minutes: int) -> str | None:
