@@ -54,6 +54,13 @@ def stamp_text(value: datetime) -> str:
     return f"{local(value):%a %Y-%m-%d %H:%M %Z}"
 
 
+def stamp_span_text(start: datetime, end: datetime) -> str:
+    """'Thu 2030-05-30 09:00-12:00 PDT' (an en dash), the end's day named when it differs."""
+    start, end = local(start), local(end)
+    tail = f"{end:%H:%M}" if start.date() == end.date() else f"{end:%a %Y-%m-%d %H:%M}"
+    return f"{start:%a %Y-%m-%d %H:%M}\u2013{tail} {start:%Z}"
+
+
 def span_text(start: datetime, end: datetime) -> str:
     """'Thu 30 May 2030 09:00 to 12:00', or with the end's day when it is another day."""
     start, end = local(start), local(end)

@@ -17,10 +17,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from bookings.formatting import zone as operator_zone
+from bookings.formatting import stamp_span_text
 from bookings.models import Booking, CalendarSubscription, Hold, HoldConflict, Status, Vessel
-
-EN_DASH = "\u2013"
 
 
 @dataclass(frozen=True)
@@ -226,20 +224,13 @@ def conflicts_alert_on_commit() -> None:
     transaction.on_commit(tasks.send_hold_conflict_alerts.delay)
 
 
-def _when(start: datetime, end: datetime) -> str:
-    zone = operator_zone()
-    start, end = start.astimezone(zone), end.astimezone(zone)
-    tail = f"{end:%H:%M}" if start.date() == end.date() else f"{end:%a %Y-%m-%d %H:%M}"
-    return f"{start:%a %Y-%m-%d %H:%M}{EN_DASH}{tail} {start:%Z}"
-
-
 def conflict_sentence(conflict: HoldConflict) -> str:
     """One readable sentence about a conflict (the API's warning, the email, the calendar)."""
     hold, booking = conflict.hold, conflict.booking
     return (
         f"{hold.vessel.name} is also taken on {hold.subscription.name} "
-        f"{_when(hold.starts_at, hold.ends_at)}, overlapping "
-        f"{booking.external_ref} ({_when(booking.starts_at, booking.ends_at)}): "
+        f"{stamp_span_text(hold.starts_at, hold.ends_at)}, overlapping "
+        f"{booking.external_ref} ({stamp_span_text(booking.starts_at, booking.ends_at)}): "
         "check with the marketplace."
     )
 

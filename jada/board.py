@@ -1,12 +1,14 @@
 """The attention board: what needs the operator in the next 14 days, in a fixed number of queries.
 
 Failed or stuck pipeline stages, crew gaps (open slots, declined or unanswered crew, no accepted
-captain), guest emails that did not go, guest pages not published. Each row names the charter
-and links to where it is fixed. No money: the dispatcher reads the same board.
+captain), guest emails that did not go, guest pages not published, charters a marketplace's
+calendar hold overlaps. Each row names the charter and links to where it is fixed. No money: the
+dispatcher reads the same board.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -14,9 +16,10 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
-from bookings.formatting import stamp_text
-from bookings.models import Booking, Status
+from bookings.formatting import local, stamp_span_text, stamp_text
+from bookings.models import Booking, HoldConflict, Status
 from crew.models import Assignment, AssignmentState, CrewEvent, Role, Slot
 from guests.models import GuestPage, PageState
 from jada.models import StageRun, StageState
@@ -32,7 +35,7 @@ class AttentionRow:
     charter: str  # "Boatsetter BS-1"
     starts: str  # "Sun 2026-12-13 09:00 PST"
     starts_at: datetime
-    kind: str  # pipeline, crew, guest
+    kind: str  # pipeline, crew, guest, fleet
     problem: str  # one readable sentence
     fix_url: str
     fix_label: str
@@ -170,5 +173,30 @@ def attention_rows(*, now: datetime | None = None, days: int = BOARD_DAYS) -> li
             url = reverse("admin:guests_guestpage_change", args=[page.pk])
             row(booking_id, "guest", "The guest's email did not go out.", url, "Guest page")
 
+    _conflict_rows(bookings, row)
     rows.sort(key=lambda r: (r.starts_at, r.booking_id))
     return rows
+
+
+def _conflict_rows(bookings: dict[int, Booking], row: Callable[..., None]) -> None:
+    """One row per charter a marketplace's calendar hold overlaps: the first hold, and how many."""
+    by_booking: dict[int, list[HoldConflict]] = {}
+    for conflict in (
+        HoldConflict.objects.filter(booking_id__in=list(bookings))
+        .select_related("hold__subscription", "hold__vessel")
+        .order_by("hold__starts_at", "pk")
+    ):
+        by_booking.setdefault(conflict.booking_id, []).append(conflict)
+    calendar = reverse("admin:bookings_booking_calendar")
+    for booking_id, conflicts in by_booking.items():
+        hold = conflicts[0].hold
+        more = f" (and {len(conflicts) - 1} more)" if len(conflicts) > 1 else ""
+        problem = (
+            f"Conflicts with a {hold.get_source_display()} calendar hold on "
+            f"{hold.subscription.name}, {stamp_span_text(hold.starts_at, hold.ends_at)}{more}: "
+            "check with the marketplace, then move or cancel one."
+        )
+        # The charter's month in the calendar, its vessel only: charter and hold side by side.
+        month = f"{local(bookings[booking_id].starts_at):%Y-%m}"
+        url = f"{calendar}?{urlencode({'month': month, 'vessel': hold.vessel.code})}"
+        row(booking_id, "fleet", problem, url, "Calendar")

@@ -11,7 +11,16 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from bookings.models import Booking, Financials, Vessel
+from bookings.formatting import stamp_span_text
+from bookings.holds import holds_reconcile
+from bookings.models import (
+    Booking,
+    CalendarSubscription,
+    Financials,
+    Hold,
+    HoldConflict,
+    Vessel,
+)
 from crew.models import Assignment, AssignmentState, CrewEvent, Slot, SlotOrigin
 from crew.services import PlannedAssignment
 from guests.models import GuestPage, PageState
@@ -132,6 +141,46 @@ def test_unpublished_pages_and_unsent_guest_emails_are_listed(
     assert reverse("admin:guests_guestpage_change", args=[page.pk]) in html
 
 
+def test_a_marketplace_hold_over_a_charter_is_listed_with_a_link_to_its_calendar(
+    client, bob, dock, roster, templates
+):
+    booking = save(dock, ref="BS-HELD")
+    settle(booking)
+    subscription = CalendarSubscription.objects.create(
+        vessel=booking.vessel,
+        name="GetMyBoat Jada",
+        url="https://g.example/j.ics",
+        source="getmyboat",
+    )
+    first, second = (
+        Hold.objects.create(
+            subscription=subscription,
+            vessel=booking.vessel,
+            source="getmyboat",
+            uid=f"g-{n}",
+            starts_at=booking.starts_at + timedelta(hours=n),
+            ends_at=booking.starts_at + timedelta(hours=n + 2),
+            summary="Reserved: Morgan",
+        )
+        for n in (1, 2)
+    )
+    holds_reconcile(vessel_id=booking.vessel_id)  # as a sync does
+    html = index(client, bob)  # the dispatcher reads the same board
+    local = timezone.localtime(booking.starts_at)
+    assert "Boatsetter BS-HELD" in html and f"{local:%a %Y-%m-%d %H:%M %Z}" in html
+    span = stamp_span_text(first.starts_at, first.ends_at)
+    assert (
+        f"Conflicts with a GetMyBoat calendar hold on GetMyBoat Jada, {span} (and 1 more): "
+        "check with the marketplace, then move or cancel one." in html
+    )
+    calendar = reverse("admin:bookings_booking_calendar")
+    assert f'href="{calendar}?month={local:%Y-%m}&amp;vessel={booking.vessel.code}"' in html
+    assert "Reserved: Morgan" not in html  # what the marketplace says of its guest stays there
+    # Settled with the marketplace (the hold gone), the row goes.
+    Hold.objects.filter(pk__in=[first.pk, second.pk]).delete()
+    assert "Conflicts with" not in index(client, bob)
+
+
 def test_charters_beyond_14_days_or_past_are_left_out(dock, roster, templates):
     save(dock, ref="BS-LATER", days=20)  # unsettled: would have rows if it were in range
     assert attention_rows() == []
@@ -172,6 +221,27 @@ def _bulk(dock, count: int) -> None:
         )
         for b in bookings
     )
+    # A marketplace hold over every fifth charter: conflict rows cost no query per row.
+    subscriptions = {
+        v.pk: CalendarSubscription.objects.create(
+            vessel=v, name=f"Sailo {v.code}", url="https://s.example/c.ics", source="sailo"
+        )
+        for v in fleet
+    }
+    holds = Hold.objects.bulk_create(
+        Hold(
+            subscription=subscriptions[b.vessel_id],
+            vessel_id=b.vessel_id,
+            source="sailo",
+            uid=f"h-{b.pk}",
+            starts_at=b.starts_at,
+            ends_at=b.starts_at + timedelta(minutes=30),
+        )
+        for b in bookings[::5]
+    )
+    HoldConflict.objects.bulk_create(
+        HoldConflict(hold=h, booking=b) for h, b in zip(holds, bookings[::5], strict=True)
+    )
 
 
 @pytest.mark.parametrize("count", [10, 1000])
@@ -184,7 +254,8 @@ def test_its_queries_are_pinned(client, alice, dock, roster, templates, count):
     with CaptureQueriesContext(connection) as board:
         rows = attention_rows()
     assert len({r.booking_id for r in rows}) == count + 1
-    assert len(board.captured_queries) == 6  # one per kind of thing, whatever the count
+    assert sum(r.kind == "fleet" for r in rows) == count // 5
+    assert len(board.captured_queries) == 7  # one per kind of thing, whatever the count
     client.force_login(alice)
     with CaptureQueriesContext(connection) as page:
         assert client.get(reverse("admin:index")).status_code == 200
