@@ -139,6 +139,10 @@ class Vessel(models.Model):
         return self.name
 
 
+# The longest charter: a day.
+MAX_DURATION_MINUTES = 24 * 60
+
+
 class Booking(models.Model):
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.DIRECT)
     external_ref = models.CharField(
@@ -152,7 +156,7 @@ class Booking(models.Model):
     )
     starts_at = models.DateTimeField(db_index=True)
     duration_minutes = models.PositiveIntegerField(
-        validators=[MinValueValidator(1), MaxValueValidator(24 * 60)]
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_DURATION_MINUTES)]
     )
     dock = models.ForeignKey(Dock, on_delete=models.PROTECT, related_name="bookings")
     vessel = models.ForeignKey(Vessel, on_delete=models.PROTECT, related_name="bookings")

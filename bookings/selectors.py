@@ -11,7 +11,15 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncMonth
 
-from bookings.models import Booking, Dock, Financials, Source, Status, Vessel
+from bookings.models import (
+    MAX_DURATION_MINUTES,
+    Booking,
+    Dock,
+    Financials,
+    Source,
+    Status,
+    Vessel,
+)
 
 
 @dataclass(frozen=True)
@@ -125,6 +133,26 @@ def vessel_overlap(
         .exclude(pk=exclude_pk)
         .order_by("starts_at")
         .first()
+    )
+
+
+def bookings_ended_between(*, after: datetime, until: datetime) -> dict[int, datetime]:
+    """Confirmed bookings whose charter ended in (after, until]: id → end, earliest first.
+
+    A charter lasts at most MAX_DURATION_MINUTES, so its start is in (after - that, until]:
+    an indexed range, however long the history.
+    """
+    longest = timedelta(minutes=MAX_DURATION_MINUTES)
+    rows = (
+        Booking.objects.filter(
+            status=Status.CONFIRMED, starts_at__gt=after - longest, starts_at__lte=until
+        )
+        .order_by("starts_at", "pk")
+        .values_list("pk", "starts_at", "duration_minutes")
+    )
+    ended = ((pk, starts_at + timedelta(minutes=minutes)) for pk, starts_at, minutes in rows)
+    return dict(
+        sorted(((pk, end) for pk, end in ended if after < end <= until), key=lambda r: r[1])
     )
 
 

@@ -224,6 +224,8 @@ CELERY_BEAT_SCHEDULE = {
     "crew-reminders": {"task": "crew.tasks.send_reminders", "schedule": 300.0},
     "crew-alerts": {"task": "crew.tasks.send_alerts", "schedule": 300.0},
     "sync-calendars": {"task": "bookings.tasks.sync_calendars", "schedule": 15 * 60.0},
+    # A page published before its charter stops saying "confirmed" within the hour after it.
+    "guest-pages-ended": {"task": "guests.tasks.republish_ended_pages", "schedule": 3600.0},
 }
 PIPELINE_STALE_AFTER_SECONDS = env.read("PIPELINE_STALE_AFTER_SECONDS", env.integer, 120)
 # Retry policy of the outside-world stages (jada/pipeline/retry.py explains how they combine).
