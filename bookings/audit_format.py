@@ -67,13 +67,47 @@ def value_text(name: str, value: Any) -> str:
     return str(value)
 
 
+def _crew_member(row: dict[str, Any]) -> str:
+    return f"{row.get('name') or row.get('code')} ({row.get('role')})"
+
+
+def _crew_shift(row: dict[str, Any]) -> dict[str, str]:
+    """A crew row's changeable parts as they read: role, call time, shift."""
+    call = row.get("call_at")
+    return {
+        "role": str(row.get("role") or "—"),
+        "call time": stamp_text(datetime.fromisoformat(call)) if call else "—",
+        "shift": minutes_text(row["shift_minutes"]) if row.get("shift_minutes") else "—",
+    }
+
+
+def crew_lines(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[str]:
+    """ "Crew: added Dana Cole (deckhand)", one line per member added, removed or changed."""
+    was = {row["code"]: row for row in before}
+    now = {row["code"]: row for row in after}
+    lines = []
+    for code, row in now.items():
+        if code not in was:
+            lines.append(f"Crew: added {_crew_member(row)}")
+            continue
+        old, new = _crew_shift(was[code]), _crew_shift(row)
+        parts = [f"{part} {old[part]} → {new[part]}" for part in new if old[part] != new[part]]
+        if parts:
+            lines.append(f"Crew: changed {_crew_member(was[code])}: {', '.join(parts)}")
+    lines += [f"Crew: removed {_crew_member(row)}" for code, row in was.items() if code not in now]
+    return lines
+
+
 def change_lines(entry: AuditEntry) -> list[str]:
     """ "Guest count: 4 → 6", one per changed field, labelled, in a fixed order."""
     names = sorted(entry.changes, key=lambda n: (FIELD_ORDER.get(n, len(FIELD_ORDER)), n))
     lines = []
     for name in names:
         before, after = entry.changes[name]
-        if entry.action == "created":
+        if isinstance(before, list) and isinstance(after, list):
+            # The crew as a list of members (the crew event page): one line per member.
+            lines += crew_lines(before, after)
+        elif entry.action == "created":
             lines.append(f"{field_label(name)}: {value_text(name, after)}")
         else:
             lines.append(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Q
 from django.http import HttpRequest
 from django.urls import reverse
@@ -344,10 +345,12 @@ class CrewEventAdmin(DispatchAdminMixin, admin.ModelAdmin):
             for f in formset.forms
             if f not in deleted and f.cleaned_data.get("member") is not None
         ]
-        self.crew_plan_apply(event=form.instance, plan=plan)
+        self.crew_plan_apply(event=form.instance, plan=plan, by=request.user)
         return None
 
-    def crew_plan_apply(self, *, event: CrewEvent, plan: list[services.PlannedAssignment]) -> None:
+    def crew_plan_apply(
+        self, *, event: CrewEvent, plan: list[services.PlannedAssignment], by: AbstractBaseUser
+    ) -> None:
         """Apply the edited assignments: the pipeline's subclass of this admin does it."""
         # The pipeline applies a plan and tells the crew; crew code never reaches the pipeline.
         raise NotImplementedError("register the pipeline's CrewEventAdmin")

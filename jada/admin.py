@@ -6,6 +6,7 @@ from functools import partial
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -27,7 +28,12 @@ from jada.admin_board import BookingRetryMixin, RunRetryMixin, stage_error
 from jada.admin_guard import BookingGuardMixin, CrewEventGuardMixin
 from jada.admin_import import BookingImportMixin
 from jada.models import ApiToken, PipelineRun, StageRun, StageState
-from jada.services import DOCK_SHOWN_FIELDS, booking_save, dock_bookings_refresh
+from jada.services import (
+    DOCK_SHOWN_FIELDS,
+    booking_save,
+    crew_event_plan_apply,
+    dock_bookings_refresh,
+)
 
 
 class StageRunInline(admin.TabularInline):
@@ -339,8 +345,10 @@ class PipelineDockAdmin(DockAdmin):
 class PipelineCrewEventAdmin(CrewEventGuardMixin, CrewEventAdmin):
     """The crew event admin: edited assignments go through the pipeline, which tells the crew."""
 
-    def crew_plan_apply(self, *, event: CrewEvent, plan: list[PlannedAssignment]) -> None:
-        pipeline.start(event.booking_id, crew_plan=plan, reason="crew")
+    def crew_plan_apply(
+        self, *, event: CrewEvent, plan: list[PlannedAssignment], by: AbstractBaseUser
+    ) -> None:
+        crew_event_plan_apply(booking_id=event.booking_id, plan=plan, by=by, via="admin")
 
 
 for model, model_admin in (

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -29,7 +30,7 @@ from bookings.services import (
     bookings_create_many,
 )
 from crew.dispatch_plans import open_items_settled, slot_items
-from crew.models import Assignment
+from crew.models import Assignment, Role
 from crew.selectors import event_id_for_booking
 from crew.services import CrewSyncResult, PlannedAssignment, default_shift_minutes
 from jada import pipeline
@@ -73,6 +74,45 @@ def plan_text(plan: Sequence[PlannedAssignment]) -> str:
     named = crew_text({p.member_code: (p.role, 0) for p in plan if p.member_code})
     opened = [f"open ({p.role})" for p in plan if not p.member_code]
     return ", ".join([*([named] if named != "—" else []), *opened]) or "—"
+
+
+def crew_roster(booking_id: int) -> list[dict[str, Any]]:
+    """The active assignments as the audit log keeps them: who, role, call time, shift."""
+    rows = (
+        Assignment.objects.filter(event__booking_id=booking_id, removed_at__isnull=True)
+        .select_related("member")
+        .order_by("member__name", "member__code")
+    )
+    roles = dict(Role.choices)
+    return [
+        {
+            "code": a.member.code,
+            "name": a.member.name,
+            "role": str(roles.get(a.role, a.role)).lower(),
+            "call_at": a.call_at.isoformat() if a.call_at else None,
+            "shift_minutes": a.shift_minutes,
+        }
+        for a in rows
+    ]
+
+
+def crew_event_plan_apply(
+    *, booking_id: int, plan: Sequence[PlannedAssignment], by: AbstractBaseUser | None, via: str
+) -> PipelineRun:
+    """Apply assignments edited on the crew event page; the booking's audit log says who
+    was added, removed or changed, and the pipeline tells the crew."""
+    with transaction.atomic():
+        before = crew_roster(booking_id)
+        run = pipeline.start(booking_id, crew_plan=plan, reason="crew")
+        audit_log(
+            booking=Booking.objects.get(pk=booking_id),
+            before={"crew": before},
+            after={"crew": crew_roster(booking_id)},
+            by=by,
+            via=via,
+            action="changed",
+        )
+    return run
 
 
 def crew_plan_differs(

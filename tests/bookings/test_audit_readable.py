@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,7 +12,8 @@ from bookings.audit_format import change_lines, field_labels, hours_minutes
 from bookings.models import AuditEntry, Dock
 from crew.services import PlannedAssignment
 from jada.services import booking_save
-from tests.factories import booking_data
+from tests.factories import booking_data, charter
+from tests.helpers import formset_data
 
 pytestmark = pytest.mark.django_db
 
@@ -64,3 +65,48 @@ def test_labels_and_durations_read_as_words():
         "2 h 30 min",
         "45 min",
     )
+
+
+def test_crew_changed_on_the_crew_event_page_is_one_line_per_member(
+    client, alice, dock, roster, templates
+):
+    event = charter(
+        dock,
+        plan=[PlannedAssignment("CAP_001", "captain"), PlannedAssignment("CREW_001", "deckhand")],
+    )
+    client.force_login(alice)
+    data = formset_data(
+        event,
+        [
+            {
+                "member": roster["CREW_002"],
+                "role": "deckhand",
+                "call_at": datetime(2030, 5, 30, 15, 0, tzinfo=UTC),
+                "shift_minutes": 300,
+            }
+        ],
+        deleted={"CREW_001"},
+    )
+    captain = next(
+        k for k, v in data.items() if k.endswith("-member") and v == str(roster["CAP_001"].pk)
+    )
+    data[captain.replace("-member", "-shift_minutes")] = "330"
+    url = reverse("admin:crew_crewevent_change", args=[event.pk])
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    entry = AuditEntry.objects.filter(booking_id=event.booking_id).latest("pk")
+    assert (entry.action, entry.via, entry.actor) == ("changed", "admin", alice)
+    assert not entry.touches_money
+    assert change_lines(entry) == [
+        "Crew: changed Marco Reyes (captain): shift 5 h → 5 h 30 min",
+        "Crew: added Sam Ortiz (deckhand)",
+        "Crew: removed Dana Cole (deckhand)",
+    ]
+    page = client.get(
+        reverse("admin:bookings_booking_change", args=[event.booking_id])
+    ).content.decode()
+    assert "<li>Crew: added Sam Ortiz (deckhand)</li>" in page
+    assert "<li>Crew: removed Dana Cole (deckhand)</li>" in page
+    # Saving the page again without a change adds no entry.
+    assert client.post(url, formset_data(event, [])).status_code == 302
+    assert AuditEntry.objects.filter(booking_id=event.booking_id).latest("pk") == entry
