@@ -83,7 +83,7 @@ class MonthFilter(admin.SimpleListFilter):
 
 
 @admin.register(Booking)
-class BookingAdmin(BookingListColumns, admin.ModelAdmin):
+class BookingAdmin(fleet_admin.SaveRaceMixin, BookingListColumns, admin.ModelAdmin):
     form = BookingForm
     list_display_base = ("charter", "starts_local", "vessel", "dock", "status", "guest")
     list_display_money = ("gross", "net")

@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db import models
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -135,6 +135,35 @@ class CalendarSubscriptionAdmin(admin.ModelAdmin):
             outcome = calendar_sync.sync_subscription(subscription)
             level = messages.ERROR if outcome.state == "failed" else messages.SUCCESS
             self.message_user(request, f"{subscription.name}: {outcome.detail}", level)
+
+
+# A save that loses the vessel to another at the same moment is shown again this many times.
+SAVE_ATTEMPTS = 3
+
+
+class SaveRaceMixin:
+    """A booking save that loses a race for its vessel shows the form again, with its error.
+
+    The form checks the vessel is free, but another operator's save may take it between that
+    check and the write (PostgreSQL's exclusion constraint, or the service's own check, then
+    refuses the write). The admin's transaction has rolled back, so nothing is written; the
+    form, validated again, sees the winner and says so as it would have before.
+    """
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
+        for _ in range(SAVE_ATTEMPTS - 1):
+            try:
+                return super().changeform_view(request, object_id, form_url, extra_context)
+            except vessels.BookingConflict:
+                if request.method != "POST":
+                    raise
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
 
 def hold_add_url(hold: Hold) -> str:

@@ -8,10 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import IntegrityError, connection, connections, transaction
 from django.test import Client
+from django.urls import reverse
 
 from bookings.models import Booking, Status
 from bookings.services import booking_upsert
 from tests.factories import booking_data
+from tests.helpers import post_data
 from tests.jada.intake_support import new_token, post, write_up
 from tests.workers import require_service
 
@@ -129,4 +131,45 @@ def test_the_loser_of_a_race_inside_the_service_gets_a_conflict_not_a_crash(jada
         outcome.append(e)
     thread.join(timeout=20)
     assert len(outcome) == 1 and "for BS-FIRST" in str(outcome[0])
+    assert list(Booking.objects.values_list("external_ref", flat=True)) == ["BS-FIRST"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_operator_losing_a_save_race_reads_the_form_error_not_a_crash(
+    alice, jada, dock, roster, templates
+):
+    """Two operators save overlapping charters at once: the admin's check passes for both."""
+    if connection.vendor != "postgresql":
+        require_service("postgresql", "the exclusion constraint is PostgreSQL's")
+    inside, release = threading.Event(), threading.Event()
+
+    def other_operator() -> None:
+        try:
+            with transaction.atomic():
+                booking_upsert(data=booking_data(dock, external_ref="BS-FIRST"), via="test")
+                inside.set()
+                release.wait(timeout=10)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=other_operator)
+    thread.start()
+    assert inside.wait(timeout=10)
+    # The rival is uncommitted while this form and the service look: both see the slot free;
+    # the insert then waits on the constraint until the rival commits, and loses.
+    threading.Timer(0.5, release.set).start()
+    client = Client()
+    client.force_login(alice)
+    money = {"gross_revenue": "500", "crew_cost": "0", "captain_cost": "0", "fee_percent": "0"}
+    response = client.post(
+        reverse("admin:bookings_booking_add"),
+        post_data(dock=dock.pk, vessel=jada.pk, external_ref="D-SECOND", **money),
+    )
+    thread.join(timeout=20)
+    assert response.status_code == 200
+    assert (
+        "Jada is booked 09:00\u201312:00 PDT for BS-FIRST (turnaround 30 min)"
+        in response.content.decode()
+    )
     assert list(Booking.objects.values_list("external_ref", flat=True)) == ["BS-FIRST"]
