@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import connection
 from icalendar import Calendar
 
-from bookings.formatting import zone as operator_zone
+from bookings import formatting
 from bookings.holds import (
     FeedEvent,
     holds_apply,
@@ -88,7 +88,7 @@ def fetch(subscription: CalendarSubscription) -> Fetched:
 
 
 def _moment(value: date | datetime) -> datetime:
-    zone = operator_zone()
+    zone = formatting.zone()
     if not isinstance(value, datetime):
         # An all-day event: the operator's whole day (DTEND of a date is exclusive already).
         return datetime(value.year, value.month, value.day, tzinfo=zone)

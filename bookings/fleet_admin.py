@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django import forms
@@ -16,16 +17,14 @@ from django.utils.http import urlencode
 
 from bookings import calendar_sync, holds, vessels
 from bookings.feed import vessel_feed_url
-from bookings.formatting import zone as operator_zone
+from bookings.formatting import stamp_span_text, stamp_text, zone_name
 from bookings.models import CalendarSubscription, Hold, Vessel
 
-ZONE_NAME = operator_zone().key
+ZONE_NAME = zone_name()
 
 
-def local(value) -> str:
-    return (
-        "—" if value is None else f"{timezone.localtime(value, operator_zone()):%a %Y-%m-%d %H:%M}"
-    )
+def local(value: datetime | None) -> str:
+    return "—" if value is None else stamp_text(value)
 
 
 class VesselForm(forms.ModelForm):
@@ -247,7 +246,7 @@ def hold_initial(request: HttpRequest) -> dict[str, Any]:
     initial = {
         "vessel": hold.vessel_id,
         "source": hold.source,
-        "starts_at": timezone.localtime(hold.starts_at, operator_zone()),
+        "starts_at": timezone.localtime(hold.starts_at),
         "duration_minutes": max(minutes, 1),
     }
     if hold.vessel.home_dock_id:
@@ -261,7 +260,7 @@ def hold_description(request: HttpRequest) -> str | None:
         return None
     return (
         f"From the {hold.subscription.name} calendar hold: “{hold.summary or '(no title)'}”, "
-        f"{local(hold.starts_at)} to {local(hold.ends_at)} ({ZONE_NAME}). Saving links it."
+        f"{stamp_span_text(hold.starts_at, hold.ends_at)} ({ZONE_NAME}). Saving links it."
     )
 
 

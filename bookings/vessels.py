@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
-from bookings.formatting import zone as operator_zone
+from bookings.formatting import local
 from bookings.models import Booking, Status, Vessel
 from bookings.selectors import vessel_overlap
 
@@ -61,8 +61,7 @@ def blocked_until(*, starts_at: datetime, duration_minutes: int, vessel: Vessel)
 
 def conflict_message(*, vessel: Vessel, other: Booking) -> str:
     """ "Jada is booked 09:00-12:00 PST for BS-1 (turnaround 30 min)" (an en dash), local time."""
-    zone = operator_zone()
-    start, end = other.starts_at.astimezone(zone), other.ends_at.astimezone(zone)
+    start, end = local(other.starts_at), local(other.ends_at)
     day = "" if start.date() == end.date() else f"{end:%a %d %b} "
     return (
         f"{vessel.name} is booked {start:%H:%M}{EN_DASH}{day}{end:%H:%M} {start:%Z} for "

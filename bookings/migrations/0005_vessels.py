@@ -17,7 +17,7 @@ def existing_bookings_on_a_vessel(apps, schema_editor):
     Vessel = apps.get_model("bookings", "Vessel")
     if not Booking.objects.exists():
         return
-    code = getattr(settings, "DEFAULT_VESSEL", "") or "JADA"
+    code = settings.DEFAULT_VESSEL or "JADA"
     # Capacity 150 is the bound guest counts already had; the operator sets the real one.
     vessel, _ = Vessel.objects.get_or_create(
         code=code,

@@ -68,6 +68,8 @@ def test_times_and_money_have_one_spelling():
         ("a zone looked up by name", TIME_HOME, lambda src: "ZoneInfo(settings." in src),
         ("the UTC 'Z' form", TIME_HOME, lambda src: '"+00:00", "Z"' in src),
         ("money as text", MONEY_HOME, lambda src: ",.2f}" in src),
+        ("the admin's time stamp", TIME_HOME, lambda src: "%a %Y-%m-%d %H:%M" in src),
+        ("a second name for the zone", TIME_HOME, lambda src: "zone as " in src),
     ],
 )
 def test_each_formatting_has_one_home(what, home, spotted):

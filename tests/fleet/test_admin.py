@@ -146,7 +146,14 @@ def test_a_hold_becomes_a_booking_from_a_prefilled_form(operator, jada, dock):
     external = hold(jada)
     add = f"{reverse(ADD)}?hold={external.pk}"
     page = operator.get(add).content.decode()
-    assert "Reserved: Morgan (4 guests)" in page
+    assert (
+        "From the GetMyBoat Jada calendar hold: “Reserved: Morgan (4 guests)”, "
+        "Thu 2030-05-30 09:00\u201313:00 PDT (America/Los_Angeles). Saving links it." in page
+    )
+    # The holds' list: times in the operator's zone, named; a button to make the booking.
+    listed = operator.get(reverse("admin:bookings_hold_changelist")).content.decode()
+    assert "Thu 2030-05-30 09:00 PDT" in listed and "Thu 2030-05-30 13:00 PDT" in listed
+    assert "Starts (America/Los_Angeles)" in listed and add.replace("&", "&amp;") in listed
     assert 'value="2030-05-30"' in page and 'value="09:00:00"' in page
     assert f'<option value="{jada.pk}" selected>' in page
     assert '<option value="getmyboat" selected>' in page

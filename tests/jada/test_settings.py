@@ -252,6 +252,13 @@ def test_each_setting_is_read_once_with_one_default():
     # Code reads settings.X: no second default beside the one in settings.py.
     second = re.compile(r"(getattr|hasattr)\(\s*settings\b")
     assert [p for p, src in sources.items() if second.search(src)] == []
+    migrations = [
+        p
+        for app in ("bookings", "crew", "guests", "jada")
+        for p in (ROOT / app).glob("migrations/*.py")
+    ]
+    assert len(migrations) > 10
+    assert [str(p.relative_to(ROOT)) for p in migrations if second.search(p.read_text())] == []
     assert [p for p, src in sources.items() if "globals()" in src] == []
     names = re.findall(r'read\(\s*"([A-Z0-9_]+)"', sources["jada/settings.py"])
     assert len(names) > 30
