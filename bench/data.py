@@ -143,20 +143,13 @@ def wait_done(booking_ids, *, timeout: float = 300) -> float:
 
 
 def api_body(ref: str, start_day: int = 1) -> dict:
+    """The write-up's charter (the API's own example) with one deckhand, on a day of its own."""
+    from jada.api.schemas import EXAMPLE  # after django.setup(): the schemas read the models
+
     return {
-        "source": "boatsetter",
+        **EXAMPLE,
         "external_ref": ref,
-        "event_type": "booking",
         "charter_date": f"2033-{1 + start_day // 28 % 12:02}-{1 + start_day % 28:02}",
-        "start_time": "09:00",
-        "duration_hours": 3,
-        "gross_revenue": "840.75",
-        "crew_cost": "250.00",
-        "captain_cost": "150.00",
-        "port_fee_percent": "18",
-        "guest": {"name": "Jordan Avery", "email": "jordan@guest.example.com", "count": 4},
-        "location": "Sheraton Hotel Dock",
-        "captain_id": "CAP_001",
         "crew_assignments": [{"crew_id": "CREW_001", "role": "deckhand", "duration_hours": 5}],
         "notes": "bench",
     }

@@ -6,9 +6,11 @@ conftest or another test module.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -19,7 +21,20 @@ from bookings.services import BookingData, booking_upsert
 from crew.models import Assignment, CrewEvent, CrewMember
 from crew.services import PlannedAssignment, crew_event_sync
 from jada import pipeline
+from jada.api.schemas import EXAMPLE
 from jada.services import booking_save
+
+
+def write_up(**overrides: Any) -> dict[str, Any]:
+    """The write-up's Boatsetter charter as the dashboard posts it; None removes a key."""
+    payload = copy.deepcopy(EXAMPLE)
+    for key, value in overrides.items():
+        if value is None:
+            payload.pop(key, None)
+        else:
+            payload[key] = value
+    return payload
+
 
 WRITEUP_PLAN = (
     PlannedAssignment("CAP_001", "captain"),

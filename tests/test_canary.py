@@ -41,6 +41,7 @@ from tests.factories import (
     CANARY_NET_2,
     all_spellings,
     make_member,
+    write_up,
 )
 
 TOKEN = "canary-intake-token-4a7f0c2e9b1d"
@@ -162,32 +163,18 @@ def token(db) -> str:
 
 
 def canary_payload(**changes) -> dict:
-    return {
-        "source": "boatsetter",
-        "external_ref": "BS-CANARY-7319",
-        "event_type": "booking",
-        "charter_date": "2030-05-30",
-        "start_time": "09:00",
-        "duration_hours": 3,
-        "gross_revenue": GROSS,
-        "crew_cost": CREW_COST,
-        "captain_cost": CAPTAIN_COST,
-        "port_fee_percent": FEE_PERCENT,
-        "net_revenue": str(NET),
-        "guest": {
-            "name": "Jordan Avery",
-            "email": "jordan@guest.example.com",
-            "phone": "+1 555 0100",
-            "count": 4,
-        },
-        "location": "Sheraton Hotel Dock",
-        "captain_id": "CAP_001",
-        "crew_assignments": [
-            {"crew_id": "CREW_001", "role": "deckhand", "duration_hours": 5},
-            {"crew_id": "CREW_002", "role": "deckhand", "duration_hours": 5},
-        ],
-        "notes": "Boatsetter charter, guest briefing required",
-    } | changes
+    return (
+        write_up(
+            external_ref="BS-CANARY-7319",
+            gross_revenue=GROSS,
+            crew_cost=CREW_COST,
+            captain_cost=CAPTAIN_COST,
+            port_fee_percent=FEE_PERCENT,
+            net_revenue=str(NET),
+            status=None,
+        )
+        | changes
+    )
 
 
 def test_no_crew_or_guest_surface_shows_any_amount(

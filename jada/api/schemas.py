@@ -167,6 +167,8 @@ class BookingRequest(Strict):
     status: Annotated[str, Choice(values=tuple(Status.values))] = Status.CONFIRMED.value
 
 
+# The write-up's Boatsetter charter (docs/writeup.md): the schema's example, and the one payload
+# the tests and the benchmarks derive theirs from.
 EXAMPLE = {
     "event_type": "booking",
     "source": "boatsetter",
@@ -179,7 +181,12 @@ EXAMPLE = {
     "captain_cost": 150.00,
     "port_fee_percent": 18,
     "net_revenue": 289.41,
-    "guest": {"name": "Jordan Avery", "email": "jordan@example.com", "count": 4},
+    "guest": {
+        "name": "Jordan Avery",
+        "email": "jordan@guest.example.com",
+        "phone": "+1 555 0100",
+        "count": 4,
+    },
     "location": "Sheraton Hotel Dock",
     "captain_id": "CAP_001",
     "crew_assignments": [
@@ -187,6 +194,7 @@ EXAMPLE = {
         {"crew_id": "CREW_002", "role": "deckhand", "duration_hours": 5},
     ],
     "notes": "Boatsetter charter, guest briefing required",
+    "status": "confirmed",
 }
 
 # --- The response ------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import pytest
 from django.core import mail
 from django.db import connection
 
+from tests.factories import write_up
 from tests.workers import broker, database_url, redis_url, require_service, worker_processes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -176,25 +177,16 @@ TOKEN = "e2e-intake-token-5c1b8d2f7a90"
 
 
 def payload(**overrides) -> dict:
-    values = {
-        "source": "boatsetter",
-        "external_ref": "BS-2024-0530",
-        "event_type": "booking",
-        "charter_date": "2030-05-30",
-        "start_time": "09:00",
-        "duration_hours": 3,
-        "gross_revenue": "840.75",
-        "crew_cost": "250.00",
-        "captain_cost": "150.00",
-        "port_fee_percent": "18",
-        "guest": {"name": "Jordan Avery", "email": "jordan@guest.example.com", "count": 4},
-        "location": "Sheraton Hotel Dock",
-        "captain_id": "CAP_001",
-        "crew_assignments": [{"crew_id": "CREW_001", "role": "deckhand", "duration_hours": 5}],
-        "notes": "Boatsetter charter, guest briefing required",
-    }
-    values.update(overrides)
-    return values
+    """The write-up's charter with one deckhand: the stories follow a single crew member."""
+    return (
+        write_up(
+            external_ref="BS-2024-0530",
+            net_revenue=None,
+            status=None,
+            crew_assignments=[{"crew_id": "CREW_001", "role": "deckhand", "duration_hours": 5}],
+        )
+        | overrides
+    )
 
 
 def post_booking(api, base: str, body: dict) -> dict:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import csv
 import io
 import json
@@ -17,34 +16,7 @@ from bookings.models import AuditEntry, Booking, Financials
 from crew.models import Assignment, ChecklistItem, CrewEvent
 from guests.models import GuestPage
 from jada.models import ApiToken, PipelineRun, StageRun, hash_token
-
-WRITE_UP = {
-    "event_type": "booking",
-    "source": "boatsetter",
-    "external_ref": "BS-2030-0530",
-    "charter_date": "2030-05-30",
-    "start_time": "09:00",
-    "duration_hours": 3,
-    "gross_revenue": 840.75,
-    "crew_cost": 250.00,
-    "captain_cost": 150.00,
-    "port_fee_percent": 18,
-    "net_revenue": 289.41,
-    "guest": {
-        "name": "Jordan Avery",
-        "email": "jordan@guest.example.com",
-        "phone": "+1 555 0100",
-        "count": 4,
-    },
-    "location": "Sheraton Hotel Dock",
-    "captain_id": "CAP_001",
-    "crew_assignments": [
-        {"crew_id": "CREW_001", "role": "deckhand", "duration_hours": 5},
-        {"crew_id": "CREW_002", "role": "deckhand", "duration_hours": 5},
-    ],
-    "notes": "Boatsetter charter, guest briefing required",
-    "status": "confirmed",
-}
+from tests.factories import write_up as write_up  # the intake tests import it from here
 
 COUNTED = (
     Booking,
@@ -58,17 +30,6 @@ COUNTED = (
     StageRun,
     ApiToken,
 )
-
-
-def write_up(**overrides: Any) -> dict[str, Any]:
-    """The write-up's Boatsetter charter as the dashboard posts it; None removes a key."""
-    payload = copy.deepcopy(WRITE_UP)
-    for key, value in overrides.items():
-        if value is None:
-            payload.pop(key, None)
-        else:
-            payload[key] = value
-    return payload
 
 
 def row_counts() -> dict[str, int]:
