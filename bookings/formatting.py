@@ -75,3 +75,22 @@ def minutes_text(minutes: int) -> str:
     if not hours:
         return f"{rest} min"
     return f"{hours} h {rest} min" if rest else f"{hours} h"
+
+
+def seconds_text(seconds: float) -> str:
+    """'0.4 s', '42 s', '2 min 5 s', '1 h 10 min': a span measured in seconds, read at a glance."""
+    if seconds < 10:
+        return f"{max(seconds, 0):.1f} s"
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    if whole < 3600:
+        minutes, rest = divmod(whole, 60)
+        return f"{minutes} min {rest} s" if rest else f"{minutes} min"
+    return minutes_text(round(whole / 60))
+
+
+def length_input_text(minutes: int) -> str:
+    """'4:30' for 270 minutes: a charter's length as the booking form shows it (hours:minutes)."""
+    hours, rest = divmod(int(minutes), 60)
+    return f"{hours}:{rest:02d}"

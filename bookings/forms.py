@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from bookings.formatting import zone_name
-from bookings.models import Booking, Financials, Vessel
+from bookings.formatting import length_input_text, minutes_text, zone_name
+from bookings.models import MAX_DURATION_MINUTES, Booking, Financials, Vessel
 from bookings.services import (
     MONEY_INPUTS,
     OPERATIONAL_FIELDS,
@@ -39,8 +40,77 @@ def _money_field(label: str, *, max_value: Decimal | None = None) -> forms.Decim
     )
 
 
+# "4:30"; "4.5" or "4,5" hours (an "h" or "hours" after it is fine); "4 h 30 min"; "90 min".
+_CLOCK = re.compile(r"(\d{1,6}):([0-5]\d)")
+_HOURS = re.compile(r"(\d{1,6}(?:[.,]\d{1,6})?)\s*(?:h|hrs?|hours?)?")
+_WORDS = re.compile(r"(?:(\d{1,6})\s*(?:h|hrs?|hours?))?\s*(?:(\d{1,6})\s*(?:m|mins?|minutes?))?")
+
+
+def length_minutes(text: str) -> int | None:
+    """Minutes in a charter length as an operator types it; None when it does not read."""
+    text = text.strip().lower()
+    if match := _CLOCK.fullmatch(text):
+        return int(match[1]) * 60 + int(match[2])
+    if match := _HOURS.fullmatch(text):
+        try:
+            hours = Decimal(match[1].replace(",", "."))
+        except InvalidOperation:
+            return None
+        return int((hours * 60).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+    if text and (match := _WORDS.fullmatch(text)) and (match[1] or match[2]):
+        return int(match[1] or 0) * 60 + int(match[2] or 0)
+    return None
+
+
+class LengthInput(forms.TextInput):
+    """Shows the stored minutes as hours:minutes ("3:00"); what was typed is shown as typed."""
+
+    def format_value(self, value: Any) -> str | None:
+        if isinstance(value, int):
+            return length_input_text(value)
+        return super().format_value(value)
+
+
+class CharterLengthField(forms.Field):
+    """A charter's length typed in hours (4.5) or hours:minutes (4:30); cleans to minutes."""
+
+    widget = LengthInput
+
+    def to_python(self, value: Any) -> int | None:
+        if value in self.empty_values:
+            return None
+        if isinstance(value, int):
+            return value
+        minutes = length_minutes(str(value))
+        if minutes is None:
+            raise ValidationError(
+                "Enter the charter length in hours, such as 4 or 4.5, or as hours:minutes, "
+                "such as 4:30.",
+                code="invalid",
+            )
+        return minutes
+
+    def validate(self, value: int | None) -> None:
+        super().validate(value)
+        if value is None:
+            return
+        if value < 1:
+            raise ValidationError("A charter lasts at least a minute.", code="min_value")
+        if value > MAX_DURATION_MINUTES:
+            longest = minutes_text(MAX_DURATION_MINUTES)
+            raise ValidationError(
+                f"A charter lasts at most {longest}; {minutes_text(value)} was entered.",
+                code="max_value",
+            )
+
+
 class BookingForm(forms.ModelForm):
     """Operational fields only: what staff without money permissions may see and edit."""
+
+    duration_minutes = CharterLengthField(
+        label="Charter length (hours)",
+        help_text="Hours, such as 4 or 4.5, or hours:minutes, such as 4:30.",
+    )
 
     class Meta:
         model = Booking

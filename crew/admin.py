@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from bookings.formatting import when_text, zone_name
+from bookings.formatting import minutes_text, when_text, zone_name
 from crew import dispatch, selectors, services
 from crew.availability import event_availability_warnings
 from crew.dispatch_admin import CrewEventForm, DispatchAdminMixin
@@ -198,7 +198,7 @@ EVENT_FIELDS = (
     "booking_id",
     "status",
     "starts_local",
-    "duration_minutes",
+    "charter_length",
     "dock_name",
     "dock_address",
     "dock_directions",
@@ -273,6 +273,10 @@ class CrewEventAdmin(DispatchAdminMixin, admin.ModelAdmin):
     @admin.display(description="starts", ordering="starts_at")
     def starts_local(self, obj: CrewEvent) -> str:
         return when_text(obj.starts_at)
+
+    @admin.display(description="charter length")
+    def charter_length(self, obj: CrewEvent) -> str:
+        return minutes_text(obj.duration_minutes)
 
     @admin.display(description="crew")
     def crew_fill(self, obj: CrewEvent) -> str:

@@ -14,7 +14,7 @@ from django.utils.html import format_html, format_html_join
 
 from bookings.admin import ZONE_NAME, BookingAdmin, DockAdmin
 from bookings.audit_format import field_labels
-from bookings.formatting import stamp_text
+from bookings.formatting import seconds_text, stamp_text
 from bookings.forms import BookingForm, BookingMoneyForm
 from bookings.models import Booking, Dock
 from bookings.services import UpsertResult
@@ -67,7 +67,7 @@ class StageRunInline(admin.TabularInline):
     def duration(self, obj: StageRun) -> str:
         if obj.started_at is None or obj.finished_at is None:
             return "—"
-        return f"{(obj.finished_at - obj.started_at).total_seconds():.1f} s"
+        return seconds_text((obj.finished_at - obj.started_at).total_seconds())
 
 
 def _with_stage(state: str) -> Exists:

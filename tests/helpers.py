@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from bookings.formatting import local
+from bookings.formatting import length_input_text, local
 from bookings.models import Booking
 from bookings.selectors import booking_operational
 from crew.models import Assignment, CrewEvent
@@ -97,7 +97,7 @@ def post_data(booking: Booking | None = None, **overrides) -> dict[str, str]:
         "guest_count": "6",
         "starts_at_0": "2030-05-30",
         "starts_at_1": "09:00:00",
-        "duration_minutes": "180",
+        "duration_minutes": "3:00",  # the charter length, hours:minutes
         "status": "confirmed",
         "notes": "Sunset cruise",
         "internal_notes": "",
@@ -112,7 +112,7 @@ def post_data(booking: Booking | None = None, **overrides) -> dict[str, str]:
                 "guest_email": booking.guest_email,
                 "guest_phone": booking.guest_phone,
                 "guest_count": str(booking.guest_count),
-                "duration_minutes": str(booking.duration_minutes),
+                "duration_minutes": length_input_text(booking.duration_minutes),
                 "dock": str(booking.dock_id),
                 "status": booking.status,
                 "notes": booking.notes,

@@ -607,3 +607,39 @@ def test_new_directions_for_a_dock_reach_crew_and_guests(
     crew_changed = [m for m in mail.outbox if m.subject.startswith("Changed:")]
     assert crew_changed and len(crew_changed) == event.assignments.count()
     assert all("Use the north ramp" in m.body for m in crew_changed)
+
+
+def test_the_charter_length_is_typed_and_shown_in_hours(client, alice, dock, roster, templates):
+    booking = canary_booking(dock)
+    page = change_page(client, alice, booking)
+    assert "Charter length (hours)" in page
+    assert 'name="duration_minutes" value="3:00"' in page
+    url = reverse("admin:bookings_booking_change", args=[booking.pk])
+    for typed, minutes in (("4.5", 270), ("3:45", 225), ("2 h 15 min", 135), ("5", 300)):
+        response = client.post(url, post_data(booking, duration_minutes=typed))
+        assert response.status_code == 302, (typed, response.content.decode()[:2000])
+        booking.refresh_from_db()
+        assert booking.duration_minutes == minutes, typed
+    assert 'value="5:00"' in change_page(client, alice, booking)
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("four", "Enter the charter length in hours, such as 4 or 4.5"),
+        ("25", "A charter lasts at most 24 h; 25 h was entered."),
+        ("0", "A charter lasts at least a minute."),
+    ],
+)
+def test_a_charter_length_that_does_not_read_is_a_form_error(
+    client, alice, dock, roster, templates, typed, message
+):
+    booking = canary_booking(dock)
+    client.force_login(alice)
+    url = reverse("admin:bookings_booking_change", args=[booking.pk])
+    response = client.post(url, post_data(booking, duration_minutes=typed))
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors["duration_minutes"]
+    assert any(error.startswith(message) for error in errors), errors
+    booking.refresh_from_db()
+    assert booking.duration_minutes == 180

@@ -84,3 +84,23 @@ def test_nothing_reads_a_second_name_for_the_zone():
             if isinstance(node, ast.Attribute) and node.attr == "TIME_ZONE_NAME":
                 readers.append(str(path.relative_to(ROOT)))
     assert readers == []
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0.42, "0.4 s"),
+        (9.94, "9.9 s"),
+        (12.3, "12 s"),
+        (60, "1 min"),
+        (125, "2 min 5 s"),
+        (4200, "1 h 10 min"),
+        (7200, "2 h"),
+    ],
+)
+def test_spans_in_seconds_read_in_hours_minutes_and_seconds(seconds, text):
+    assert formatting.seconds_text(seconds) == text
+
+
+def test_a_charter_length_reads_as_hours_and_minutes_on_the_form():
+    assert [formatting.length_input_text(m) for m in (180, 270, 45)] == ["3:00", "4:30", "0:45"]

@@ -258,3 +258,9 @@ def test_a_new_call_time_from_the_admin_reaches_the_member(staff, event):
     (message,) = mail.outbox
     assert message.to == ["crew001@crew.example.com"]
     assert "- Call time: Thu 30 May 2030, 7:30 AM PDT (America/Los_Angeles)" in message.body
+
+
+def test_the_event_page_shows_the_charter_length_in_hours(staff, event):
+    html = staff.get(change_url(event)).content.decode()
+    assert "Charter length" in html and '<div class="readonly">3 h</div>' in html
+    assert '<div class="readonly">180</div>' not in html

@@ -157,7 +157,7 @@ def test_a_hold_becomes_a_booking_from_a_prefilled_form(operator, jada, dock):
     assert 'value="2030-05-30"' in page and 'value="09:00:00"' in page
     assert f'<option value="{jada.pk}" selected>' in page
     assert '<option value="getmyboat" selected>' in page
-    assert 'name="duration_minutes" value="240"' in page
+    assert 'name="duration_minutes" value="4:00"' in page
     response = operator.post(
         add,
         post_data(
@@ -165,7 +165,7 @@ def test_a_hold_becomes_a_booking_from_a_prefilled_form(operator, jada, dock):
             external_ref="GMB-1",
             vessel=jada.pk,
             dock=dock.pk,
-            duration_minutes=240,
+            duration_minutes="4:00",  # as the prefilled form posts it
             **money(),
         ),
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.db import transaction
 from django.urls import reverse
@@ -92,3 +94,14 @@ def test_admin_times_carry_the_operator_zone(client, alice, failed_run):
     page = client.get(reverse("admin:jada_pipelinerun_changelist")).content.decode()
     shown = date_format(timezone.localtime(run.created_at), "DATETIME_FORMAT")
     assert shown.endswith(abbreviation) and shown in page
+
+
+def test_stage_timings_read_in_minutes_and_seconds(client, alice, failed_run):
+    started = timezone.now()
+    StageRun.objects.filter(run=failed_run, stage=Stage.CREW_NOTIFY).update(
+        started_at=started, finished_at=started + timedelta(seconds=125)
+    )
+    client.force_login(alice)
+    html = client.get(reverse("admin:jada_pipelinerun_change", args=[failed_run.pk])).content
+    assert "2 min 5 s" in html.decode()
+    assert "125.0 s" not in html.decode()
