@@ -15,9 +15,10 @@ from datetime import date, datetime, timedelta
 import requests
 from django.conf import settings
 from django.db import connection
-from icalendar import Calendar
+from django.utils import timezone
+from icalendar import Calendar, Component
 
-from bookings import formatting
+from bookings import formatting, recurrence
 from bookings.holds import (
     FeedEvent,
     holds_apply,
@@ -98,8 +99,32 @@ def _moment(value: date | datetime) -> datetime:
     return value
 
 
-def parse(body: bytes) -> list[FeedEvent]:
-    """The busy events of an iCalendar file (raises FeedError: nothing is applied then)."""
+def _event(component: Component, uid: str) -> FeedEvent | None:
+    """The busy time of one event, or None when it takes none (cancelled, free, an instant)."""
+    status = str(component.get("status", "")).upper()
+    if status == "CANCELLED" or str(component.get("transp", "")).upper() == "TRANSPARENT":
+        return None
+    start = _moment(component.decoded("dtstart"))
+    if "dtend" in component:
+        end = _moment(component.decoded("dtend"))
+    elif "duration" in component:
+        end = start + component.decoded("duration")
+    elif not isinstance(component.decoded("dtstart"), datetime):
+        end = start + timedelta(days=1)
+    else:
+        end = start
+    if end <= start:
+        return None  # an instant takes no time on the boat
+    summary = str(component.get("summary", "")).strip()
+    return FeedEvent(uid=uid[:500], starts_at=start, ends_at=end, summary=summary)
+
+
+def parse(body: bytes, *, now: datetime | None = None) -> list[FeedEvent]:
+    """The busy events of an iCalendar file (raises FeedError: nothing is applied then).
+
+    Single events are read whatever their date; repeating ones (RRULE, RDATE) are expanded from
+    a day before `now` to `recurrence.FUTURE` ahead, each occurrence an event of its own.
+    """
     if not body.lstrip(b"\xef\xbb\xbf \r\n\t").upper().startswith(b"BEGIN:VCALENDAR"):
         raise FeedError("Not an iCalendar file (no BEGIN:VCALENDAR).")
     try:
@@ -108,36 +133,26 @@ def parse(body: bytes) -> list[FeedEvent]:
         raise FeedError(f"Malformed iCalendar: {e}") from e
     events: dict[str, FeedEvent] = {}
     for number, component in enumerate(calendar.walk("VEVENT"), start=1):
+        uid = str(component.get("uid", "")).strip()
+        if not uid:
+            raise FeedError(f"Event {number} has no UID.")
+        if recurrence.is_series(component):
+            continue  # expanded below
         try:
-            status = str(component.get("status", "")).upper()
-            if status == "CANCELLED" or str(component.get("transp", "")).upper() == "TRANSPARENT":
-                continue
-            start = _moment(component.decoded("dtstart"))
-            if "dtend" in component:
-                end = _moment(component.decoded("dtend"))
-            elif "duration" in component:
-                end = start + component.decoded("duration")
-            elif not isinstance(component.decoded("dtstart"), datetime):
-                end = start + timedelta(days=1)
-            else:
-                end = start
-            uid = str(component.get("uid", "")).strip()
-            if not uid:
-                raise FeedError(f"Event {number} has no UID.")
-            if "recurrence-id" in component:
-                uid = f"{uid}#{component.decoded('recurrence-id').isoformat()}"
-        except FeedError:
-            raise
+            event = _event(component, uid)
         except Exception as e:
             raise FeedError(f"Event {number} is malformed: {e}") from e
-        if end <= start:
-            continue  # an instant takes no time on the boat
-        events[uid] = FeedEvent(
-            uid=uid[:500],
-            starts_at=start,
-            ends_at=end,
-            summary=str(component.get("summary", "")).strip(),
-        )
+        if event is not None:
+            events[event.uid] = event
+    try:
+        for uid, component in recurrence.occurrences(calendar, now=now or timezone.now()):
+            event = _event(component, uid)
+            if event is not None:
+                events[event.uid] = event
+    except recurrence.RecurrenceError as e:
+        raise FeedError(str(e)) from e
+    except Exception as e:  # the expansion raises its own errors and icalendar's on bad rules
+        raise FeedError(f"Malformed repeating event: {type(e).__name__}: {e}") from e
     return list(events.values())
 
 

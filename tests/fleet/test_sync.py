@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from django.conf import settings as django_settings
 from django.core import mail
 from django.core.management import CommandError, call_command
 from django.db import transaction
+from django.utils import timezone
 
 from bookings.calendar_sync import sync_all, sync_subscription
 from bookings.models import CalendarSubscription, Hold, HoldConflict
@@ -282,3 +284,112 @@ def test_a_booking_written_onto_a_hold_is_saved_with_a_warning_and_an_email(
     assert result.created  # holds never block a write
     assert any("GetMyBoat Jada" in w for w in result.warnings)
     assert len([m for m in mail.outbox if m.subject.startswith("Conflict")]) == 1
+
+
+# --- repeating events ------------------------------------------------------------------------
+
+
+def stamp(moment: datetime) -> str:
+    return f"{moment.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+
+
+def calendar(*events: list[str]) -> str:
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Marketplace//Test//EN"]
+    for event in events:
+        lines += ["BEGIN:VEVENT", "DTSTAMP:20300101T000000Z", *event, "END:VEVENT"]
+    return "\r\n".join([*lines, "END:VCALENDAR", ""])
+
+
+def test_a_repeating_event_is_a_hold_per_occurrence_within_a_bounded_window(jada, server):
+    now = timezone.now().astimezone(UTC)
+    start = (now + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
+    # The daily series runs at the other end of the day from now: no occurrence sits on the
+    # window's edges, however long the test takes.
+    daily = (now - timedelta(days=30)).replace(minute=0, second=0, microsecond=0)
+    daily += timedelta(hours=12)
+    server.serve(
+        "/r.ics",
+        calendar(
+            [
+                "UID:service@x",
+                f"DTSTART:{stamp(start)}",
+                f"DTEND:{stamp(start + 3 * H)}",
+                "RRULE:FREQ=WEEKLY;COUNT=4",
+                f"EXDATE:{stamp(start + 7 * 24 * H)}",
+                "SUMMARY:Hull cleaning",
+            ],
+            [  # the third occurrence moved two hours later
+                "UID:service@x",
+                f"RECURRENCE-ID:{stamp(start + 14 * 24 * H)}",
+                f"DTSTART:{stamp(start + 14 * 24 * H + 2 * H)}",
+                f"DTEND:{stamp(start + 14 * 24 * H + 5 * H)}",
+                "SUMMARY:Hull cleaning",
+            ],
+            [
+                "UID:owner@x",
+                f"DTSTART:{stamp(daily)}",
+                f"DTEND:{stamp(daily + H)}",
+                "RRULE:FREQ=DAILY",
+                "SUMMARY:Owner's hour",
+            ],
+            ["UID:a@gmb", f"DTSTART:{stamp(NINE_PDT)}", f"DTEND:{stamp(NINE_PDT + 3 * H)}"],
+        ),
+    )
+    sub = subscribe(jada, server, "/r.ics")
+    assert sync_subscription(sub).state == "updated"
+    service = Hold.objects.filter(uid__startswith="service@x#").order_by("starts_at")
+    assert [(h.starts_at, h.ends_at) for h in service] == [
+        (start, start + 3 * H),
+        (start + 14 * 24 * H + 2 * H, start + 14 * 24 * H + 5 * H),
+        (start + 21 * 24 * H, start + 21 * 24 * H + 3 * H),
+    ]
+    owner = Hold.objects.filter(uid__startswith="owner@x#")
+    # From a day ago to 400 days ahead: one a day, none older, none further.
+    assert 400 <= owner.count() <= 402
+    assert min(h.ends_at for h in owner) >= now - timedelta(days=1)
+    assert max(h.starts_at for h in owner) <= now + timedelta(days=400)
+    assert Hold.objects.filter(uid="a@gmb").exists()  # a single event, whatever its date
+
+    # Synced again: every occurrence keeps its hold (stable UIDs), nothing changes.
+    moved = service[1].pk
+    outcome = sync_subscription(sub)
+    assert "0 new, 0 changed, 0 removed" in outcome.detail
+    assert Hold.objects.filter(uid__startswith="service@x#").order_by("starts_at")[1].pk == moved
+
+
+def _hours(n: int) -> str:
+    return ",".join(str(h) for h in range(n))
+
+
+@pytest.mark.parametrize(
+    ("rule", "since_days", "expected"),
+    [
+        ("FREQ=SECONDLY", 0, "repeats secondly"),
+        ("FREQ=DAILY;BYHOUR=" + _hours(24) + ";BYMINUTE=" + _hours(60), 2_000, "too many"),
+        ("FREQ=YEARLY;BYDAY=MO", 365_000, "too many"),  # from a thousand years ago
+        ("FREQ=DAILY;BYHOUR=" + _hours(24), 0, "occurrences in the next 400 days"),
+    ],
+    ids=["secondly", "dense", "ancient", "flood"],
+)
+def test_a_repeating_event_that_would_explode_is_refused_and_changes_nothing(
+    jada, server, rule, since_days, expected
+):
+    server.serve("/x.ics", ics(("a@gmb", NINE_PDT, NINE_PDT + 3 * H, "Reserved")))
+    sub = subscribe(jada, server, "/x.ics")
+    sync_subscription(sub)
+    before = holds(sub)
+    first = (timezone.now() - timedelta(days=since_days)).replace(microsecond=0)
+    server.serve(
+        "/x.ics",
+        calendar(
+            ["UID:a@gmb", f"DTSTART:{stamp(NINE_PDT)}", f"DTEND:{stamp(NINE_PDT + 3 * H)}"],
+            ["UID:x@x", f"DTSTART:{stamp(first)}", f"DTEND:{stamp(first + H)}", f"RRULE:{rule}"],
+        ),
+    )
+    started = time.monotonic()
+    outcome = sync_subscription(sub)
+    assert time.monotonic() - started < 5
+    assert outcome.state == "failed" and expected in outcome.detail, outcome.detail
+    sub.refresh_from_db()
+    assert expected in sub.last_error
+    assert holds(sub) == before
