@@ -1,15 +1,15 @@
 """The attention board: what needs the operator in the next 14 days, in a fixed number of queries.
 
-Failed or stuck pipeline stages, crew gaps (open slots, declined or unanswered crew, no accepted
-captain), guest emails that did not go, guest pages not published, charters a marketplace's
-calendar hold overlaps. Each row names the charter and links to where it is fixed. No money: the
-dispatcher reads the same board.
+Failed or stuck pipeline stages, crew gaps (open slots, declined or overdue crew answers, no
+accepted captain), guest emails that did not go, guest pages not published, charters a
+marketplace's calendar hold overlaps. One row per charter and kind of problem, naming the charter
+and linking to where it is fixed. No money: the dispatcher reads the same board.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -36,10 +36,14 @@ class AttentionRow:
     starts: str  # "Sun 2026-12-13 09:00 PST"
     starts_at: datetime
     kind: str  # pipeline, crew, guest, fleet
-    problem: str  # one readable sentence
+    problems: tuple[str, ...]  # one readable sentence each, of this kind, for this charter
     fix_url: str
     fix_label: str
     retry: bool = False  # a failed stage the operator may queue again
+
+    @property
+    def problem(self) -> str:
+        return " ".join(self.problems)
 
 
 def _local(value: datetime) -> str:
@@ -78,22 +82,34 @@ def attention_rows(*, now: datetime | None = None, days: int = BOARD_DAYS) -> li
     if not bookings:
         return []
     ids = list(bookings)
-    rows: list[AttentionRow] = []
+    # One row per charter and kind of problem; a second problem of the kind joins the row.
+    found: dict[tuple[int, str], AttentionRow] = {}
 
     def row(booking_id: int, kind: str, problem: str, url: str, label: str, **kw) -> None:
         b = bookings[booking_id]
-        rows.append(
-            AttentionRow(
-                booking_id=booking_id,
-                charter=str(b),
-                starts=_local(b.starts_at),
-                starts_at=b.starts_at,
-                kind=kind,
-                problem=problem,
+        known = found.get((booking_id, kind))
+        if known is not None:
+            if known.fix_url != url:
+                # Problems fixed in different places (two pipeline runs): the booking lists both.
+                url, label = reverse("admin:bookings_booking_change", args=[booking_id]), "Booking"
+            found[booking_id, kind] = replace(
+                known,
+                problems=(*known.problems, problem),
                 fix_url=url,
                 fix_label=label,
-                **kw,
+                retry=known.retry or kw.get("retry", False),
             )
+            return
+        found[booking_id, kind] = AttentionRow(
+            booking_id=booking_id,
+            charter=str(b),
+            starts=_local(b.starts_at),
+            starts_at=b.starts_at,
+            kind=kind,
+            problems=(problem,),
+            fix_url=url,
+            fix_label=label,
+            **kw,
         )
 
     for stage in _failing_stages(ids, now):
@@ -111,52 +127,7 @@ def attention_rows(*, now: datetime | None = None, days: int = BOARD_DAYS) -> li
             problem = f"{name} was never queued (the task queue was unreachable)."
             row(stage.run.booking_id, "pipeline", problem, url, "Pipeline run")
 
-    events = dict(
-        CrewEvent.objects.filter(booking_id__in=ids).values_list("pk", "booking_id").order_by()
-    )
-    event_of = {booking_id: pk for pk, booking_id in events.items()}
-    captains: set[int] = set()
-    nudge = now - timedelta(hours=settings.CREW_NUDGE_AFTER_HOURS)
-    for a in (
-        Assignment.objects.filter(event_id__in=list(events), removed_at__isnull=True)
-        .select_related("member")
-        .order_by("call_at", "pk")
-    ):
-        booking_id = events[a.event_id]
-        url = reverse("admin:crew_crewevent_change", args=[a.event_id])
-        if a.state == AssignmentState.ACCEPTED and a.role == Role.CAPTAIN:
-            captains.add(booking_id)
-        elif a.state == AssignmentState.DECLINED:
-            why = f": “{a.decline_reason}”" if a.decline_reason else ""
-            row(booking_id, "crew", f"{a.member.name} declined{why}.", url, "Crew")
-        elif a.state == AssignmentState.PENDING and a.notified_at and a.notified_at <= nudge:
-            asked = f" (asked {_local(a.notified_at)})" if a.notified_at else ""
-            role = a.get_role_display().lower()
-            row(
-                booking_id,
-                "crew",
-                f"{a.member.name} ({role}) has not answered{asked}.",
-                url,
-                "Crew",
-            )
-    for slot in Slot.objects.filter(
-        event_id__in=list(events), filled_at__isnull=True, withdrawn_at__isnull=True
-    ).select_related("vacated_by"):
-        booking_id = events[slot.event_id]
-        left = f", left by {slot.vacated_by.name}" if slot.vacated_by else ""
-        role, origin = slot.get_role_display().lower(), slot.get_origin_display().lower()
-        problem = f"Open {role} slot ({origin}{left})."
-        url = reverse("admin:crew_crewevent_change", args=[slot.event_id])
-        row(booking_id, "crew", problem, url, "Crew")
-    for booking_id in ids:
-        if booking_id not in captains:
-            event_id = event_of.get(booking_id)
-            url = (
-                reverse("admin:crew_crewevent_change", args=[event_id])
-                if event_id
-                else reverse("admin:bookings_booking_change", args=[booking_id])
-            )
-            row(booking_id, "crew", "No captain has accepted.", url, "Crew")
+    _crew_rows(bookings, row, now=now)
 
     pages = {p.booking_id: p for p in GuestPage.objects.filter(booking_id__in=ids)}
     for booking_id in ids:
@@ -174,8 +145,87 @@ def attention_rows(*, now: datetime | None = None, days: int = BOARD_DAYS) -> li
             row(booking_id, "guest", "The guest's email did not go out.", url, "Guest page")
 
     _conflict_rows(bookings, row)
-    rows.sort(key=lambda r: (r.starts_at, r.booking_id))
-    return rows
+    # Insertion order within a charter: pipeline, crew, guest, fleet.
+    return sorted(found.values(), key=lambda r: (r.starts_at, r.booking_id))
+
+
+def _crew_rows(bookings: dict[int, Booking], row: Callable[..., None], *, now: datetime) -> None:
+    """A charter's crew problems, one row: declined, overdue answers, open slots, no captain.
+
+    A member asked lately whose answer is not due yet needs nothing from the operator; a
+    captain who declined or has not answered in time, or an open captain slot, carries the
+    "no captain" sentence rather than a row of its own.
+    """
+    ids = list(bookings)
+    events = dict(
+        CrewEvent.objects.filter(booking_id__in=ids).values_list("pk", "booking_id").order_by()
+    )
+    event_of = {booking_id: pk for pk, booking_id in events.items()}
+    accepted: set[int] = set()  # charters with a captain who accepted
+    waiting: set[int] = set()  # a captain asked, the answer not due yet
+    problems: dict[int, list[str]] = {}
+    captain_line: dict[int, int] = {}  # where the "no captain" sentence goes
+    nudge = now - timedelta(hours=settings.CREW_NUDGE_AFTER_HOURS)
+    soon = now + timedelta(hours=settings.CREW_ALERT_WITHIN_HOURS)
+
+    def add(booking_id: int, problem: str, *, captain: bool) -> None:
+        lines = problems.setdefault(booking_id, [])
+        if captain:
+            captain_line.setdefault(booking_id, len(lines))
+        lines.append(problem)
+
+    for a in (
+        Assignment.objects.filter(event_id__in=list(events), removed_at__isnull=True)
+        .select_related("member")
+        .order_by("call_at", "pk")
+    ):
+        booking_id = events[a.event_id]
+        captain = a.role == Role.CAPTAIN
+        if a.state == AssignmentState.ACCEPTED:
+            if captain:
+                accepted.add(booking_id)
+        elif a.state == AssignmentState.DECLINED:
+            why = f": “{a.decline_reason}”" if a.decline_reason else ""
+            add(booking_id, f"{a.member.name} declined{why}.", captain=captain)
+        elif a.state == AssignmentState.PENDING:
+            due = a.notified_at is not None and (
+                a.notified_at <= nudge or bookings[booking_id].starts_at <= soon
+            )
+            if due:
+                role = a.get_role_display().lower()
+                asked = f" (asked {_local(a.notified_at)})"
+                add(
+                    booking_id,
+                    f"{a.member.name} ({role}) has not answered{asked}.",
+                    captain=captain,
+                )
+            elif captain:
+                waiting.add(booking_id)
+    for slot in Slot.objects.filter(
+        event_id__in=list(events), filled_at__isnull=True, withdrawn_at__isnull=True
+    ).select_related("vacated_by"):
+        left = f", left by {slot.vacated_by.name}" if slot.vacated_by else ""
+        role, origin = slot.get_role_display().lower(), slot.get_origin_display().lower()
+        add(
+            events[slot.event_id],
+            f"Open {role} slot ({origin}{left}).",
+            captain=slot.role == Role.CAPTAIN,
+        )
+    for booking_id in ids:
+        lines = problems.get(booking_id, [])
+        if booking_id not in accepted:
+            if booking_id in captain_line:
+                lines[captain_line[booking_id]] += " No captain has accepted."
+            elif booking_id not in waiting:
+                lines.insert(0, "No captain has accepted.")
+        event_id = event_of.get(booking_id)
+        url = (
+            reverse("admin:crew_crewevent_change", args=[event_id])
+            if event_id
+            else reverse("admin:bookings_booking_change", args=[booking_id])
+        )
+        for line in lines:
+            row(booking_id, "crew", line, url, "Crew")
 
 
 def _conflict_rows(bookings: dict[int, Booking], row: Callable[..., None]) -> None:

@@ -123,6 +123,68 @@ def test_crew_gaps_are_listed_with_a_link_to_the_crew_event(
     assert "No captain has accepted." in html
     assert reverse("admin:crew_crewevent_change", args=[event.pk]) in html
     assert "840.75" not in html and "Net" not in html
+    # One row for the charter's crew, its problems one per line, "no captain" with the captain.
+    (crew,) = [r for r in attention_rows() if r.booking_id == booking.pk]
+    assert crew.kind == "crew"
+    assert crew.problems[0] == "Marco Reyes declined: “Family wedding”. No captain has accepted."
+    assert len(crew.problems) == 3
+
+
+def asked(booking: Booking, role: str, *, hours_ago: float) -> None:
+    """The charter's crew all accepted but the member of `role`, asked `hours_ago`."""
+    settle(booking)
+    Assignment.objects.filter(event__booking_id=booking.pk, role=role).update(
+        state=AssignmentState.PENDING, notified_at=timezone.now() - timedelta(hours=hours_ago)
+    )
+
+
+def test_a_captain_asked_lately_is_waited_for_not_listed(client, alice, dock, roster, templates):
+    booking = save(dock, ref="BS-ASKED", days=5)
+    asked(booking, "captain", hours_ago=2)
+    assert attention_rows() == []
+    assert "Nothing needs attention" in index(client, alice)
+
+
+def test_a_captain_who_has_not_answered_in_time_is_one_row(
+    client, alice, dock, roster, templates, settings
+):
+    late = save(dock, ref="BS-LATE", days=5)
+    asked(late, "captain", hours_ago=settings.CREW_NUDGE_AFTER_HOURS + 1)
+    # Asked lately, but the charter is within the alert window: the answer is due now.
+    near = save(dock, ref="BS-NEAR", days=1)
+    asked(near, "captain", hours_ago=1)
+    rows = attention_rows()
+    assert [(r.booking_id, r.kind) for r in rows] == [(near.pk, "crew"), (late.pk, "crew")]
+    for r in rows:
+        (line,) = r.problems
+        assert line.startswith("Marco Reyes (captain) has not answered (asked ")
+        assert line.endswith(". No captain has accepted.")
+    html = index(client, alice)
+    assert html.count("No captain has accepted.") == 2
+
+
+def test_without_any_captain_the_charter_says_so_once(dock, roster, templates):
+    booking = save(dock, ref="BS-NOCAP", plan=CREW[1:])
+    settle(booking)
+    (row,) = attention_rows()
+    assert (row.kind, row.problems) == ("crew", ("No captain has accepted.",))
+
+
+def test_two_failed_stages_of_a_charter_are_one_row_with_a_retry(
+    client, alice, dock, roster, templates
+):
+    booking = save(dock, ref="BS-TWO")
+    settle(booking)
+    run = PipelineRun.objects.get(booking=booking)
+    StageRun.objects.filter(run=run, stage__in=[Stage.GUEST_PUBLISH, Stage.SUMMARY]).update(
+        state=StageState.FAILED, attempts=6, last_error="OSError: down"
+    )
+    (row,) = attention_rows()
+    assert row.kind == "pipeline" and row.retry and len(row.problems) == 2
+    assert row.fix_url == reverse("admin:jada_pipelinerun_change", args=[run.pk])
+    html = index(client, alice)
+    assert "Guest page publish failed after 6 attempt(s): OSError: down<br>" in html
+    assert html.count('class="button">Retry</button>') == 1
 
 
 def test_unpublished_pages_and_unsent_guest_emails_are_listed(
