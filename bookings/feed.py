@@ -8,19 +8,21 @@ reference can reach the feed because none is ever loaded.
 from __future__ import annotations
 
 import hmac
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
-from icalendar import Calendar, Event
+from icalendar import Calendar, vText
+from icalendar.parser import Contentline
 
 from bookings.models import Booking, Hold, Status, Vessel
 
 PRODID = "-//JADA//Vessel availability//EN"
 # Charters that ended longer ago than this are left out: marketplaces only sell the future.
 PAST_DAYS = 30
+CALENDAR_END = b"END:VCALENDAR\r\n"
 
 
 def vessel_by_feed_token(token: str) -> Vessel | None:
@@ -37,16 +39,21 @@ def vessel_feed_url(vessel: Vessel) -> str:
     return f"{settings.SITE_URL}{reverse('vessel-feed', args=[vessel.feed_token])}"
 
 
-def _busy(uid: str, start: datetime, end: datetime, summary: str, now: datetime) -> Event:
-    event = Event()
-    event.add("uid", uid)
-    event.add("dtstamp", now)
-    event.add("dtstart", start)
-    event.add("dtend", end)
-    event.add("summary", summary)
-    event.add("transp", "OPAQUE")
-    event.add("status", "CONFIRMED")
-    return event
+def _utc(value: datetime) -> str:
+    return f"{value.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+
+
+def _busy(uid: str, start: datetime, end: datetime, summary: str, stamp: str) -> str:
+    """One busy VEVENT as iCalendar text, as icalendar writes it (times in UTC)."""
+    # Written directly: with thousands of events icalendar's per-property objects cost most
+    # of the feed's time, and every value here is a UTC time, a fixed word or the UID (its
+    # host escaped once, its line folded as RFC 5545 asks when it is long).
+    uid_line = Contentline(f"UID:{uid}").to_ical().decode()
+    return (
+        f"BEGIN:VEVENT\r\nSUMMARY:{summary}\r\nDTSTART:{_utc(start)}\r\n"
+        f"DTEND:{_utc(end)}\r\nDTSTAMP:{stamp}\r\n{uid_line}\r\n"
+        "STATUS:CONFIRMED\r\nTRANSP:OPAQUE\r\nEND:VEVENT\r\n"
+    )
 
 
 def vessel_feed_ics(vessel: Vessel, *, now: datetime | None = None) -> bytes:
@@ -54,7 +61,8 @@ def vessel_feed_ics(vessel: Vessel, *, now: datetime | None = None) -> bytes:
     now = now or timezone.now()
     since = now - timedelta(days=PAST_DAYS)
     turnaround = timedelta(minutes=vessel.turnaround_minutes)
-    host = urlsplit(settings.SITE_URL).hostname or "jada"
+    host = _uid_host()
+    stamp = _utc(now)
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -65,8 +73,10 @@ def vessel_feed_ics(vessel: Vessel, *, now: datetime | None = None) -> bytes:
         .order_by("starts_at", "pk")
         .values_list("pk", "starts_at", "blocked_until")
     )
-    for pk, start, until in bookings:
-        calendar.add_component(_busy(f"booking-{pk}@{host}", start, until, "Booked", now))
+    events = [
+        _busy(f"booking-{pk}@{host}", start, until, "Booked", stamp)
+        for pk, start, until in bookings
+    ]
     # A hold that is one of the bookings above is already there.
     holds = (
         Hold.objects.filter(vessel=vessel, ends_at__gte=since)
@@ -74,7 +84,17 @@ def vessel_feed_ics(vessel: Vessel, *, now: datetime | None = None) -> bytes:
         .order_by("starts_at", "pk")
         .values_list("pk", "starts_at", "ends_at")
     )
-    for pk, start, end in holds:
-        busy = _busy(f"hold-{pk}@{host}", start, end + turnaround, "Unavailable", now)
-        calendar.add_component(busy)
-    return calendar.to_ical()
+    events += [
+        _busy(f"hold-{pk}@{host}", start, end + turnaround, "Unavailable", stamp)
+        for pk, start, end in holds
+    ]
+    # The calendar's own lines come from icalendar (the vessel's name escaped); the events go
+    # before its last line.
+    framed = calendar.to_ical()
+    assert framed.endswith(CALENDAR_END)
+    return framed[: -len(CALENDAR_END)] + "".join(events).encode() + CALENDAR_END
+
+
+def _uid_host() -> str:
+    """The site's host name as it reads inside a UID, escaped once for all of them."""
+    return vText(urlsplit(settings.SITE_URL).hostname or "jada").to_ical().decode()

@@ -92,8 +92,8 @@ def occurrences(calendar: Calendar, *, now: datetime) -> Iterator[tuple[str, Com
                     f"(more than {MAX_STEPS} occurrences from their starts)."
                 )
         kept.append(component)
-    if not kept:
-        return
+    if not any(component.name == "VEVENT" for component in kept):
+        return  # no repeating event: the expansion has nothing to do
     series = Calendar()
     series.update(calendar)  # the calendar's properties (X-WR-TIMEZONE) without its events
     series.subcomponents = kept
