@@ -152,8 +152,8 @@ def test_a_hold_becomes_a_booking_from_a_prefilled_form(operator, jada, dock):
     )
     # The holds' list: times in the operator's zone, named; a button to make the booking.
     listed = operator.get(reverse("admin:bookings_hold_changelist")).content.decode()
-    assert "Thu 2030-05-30 09:00 PDT" in listed and "Thu 2030-05-30 13:00 PDT" in listed
-    assert "Starts (America/Los_Angeles)" in listed and add.replace("&", "&amp;") in listed
+    assert "Thu 2030-05-30 09:00\u201313:00 PDT" in listed
+    assert add.replace("&", "&amp;") in listed
     assert 'value="2030-05-30"' in page and 'value="09:00:00"' in page
     assert f'<option value="{jada.pk}" selected>' in page
     assert '<option value="getmyboat" selected>' in page
