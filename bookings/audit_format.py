@@ -16,6 +16,7 @@ FIELD_LABELS = {
     "starts_at": "Start",
     "duration_minutes": "Duration",
     "dock": "Dock",
+    "vessel": "Vessel",
     "guest_count": "Guest count",
     "guest_name": "Guest name",
     "guest_email": "Guest email",

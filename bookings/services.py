@@ -74,12 +74,14 @@ class UpsertResult:
     money_changed: bool = False
 
 
-def _dock_names(ids: list[Any], booking: Booking) -> list[Any]:
-    """The operator reads dock names, not ids: the booking's own dock costs no query."""
-    known = {booking.dock_id: booking.dock.name}
+def _names(ids: list[Any], booking: Booking, field: str) -> list[Any]:
+    """The operator reads dock and vessel names, not ids: the booking's own costs no query."""
+    own = getattr(booking, field)
+    known = {own.pk: own.name}
     missing = [v for v in ids if v is not None and v not in known]
     if missing:
-        known |= {pk: dock.name for pk, dock in Dock.objects.in_bulk(missing).items()}
+        model = {"dock": Dock, "vessel": Vessel}[field]
+        known |= {pk: row.name for pk, row in model.objects.in_bulk(missing).items()}
     return [known.get(v, v) for v in ids]
 
 
@@ -126,8 +128,9 @@ def _audit_entry(
     }
     if not changes:
         return None
-    if "dock" in changes:
-        changes["dock"] = _dock_names(changes["dock"], booking)
+    for name in ("dock", "vessel"):
+        if name in changes:
+            changes[name] = _names(changes[name], booking, name)
     return AuditEntry(
         booking=booking,
         actor=by if by is not None and by.is_authenticated else None,

@@ -14,6 +14,7 @@ from crew.services import PlannedAssignment
 from jada.services import booking_save
 from tests.factories import booking_data, charter
 from tests.helpers import formset_data
+from tests.vessels import other_vessel
 
 pytestmark = pytest.mark.django_db
 
@@ -110,3 +111,13 @@ def test_crew_changed_on_the_crew_event_page_is_one_line_per_member(
     # Saving the page again without a change adds no entry.
     assert client.post(url, formset_data(event, [])).status_code == 302
     assert AuditEntry.objects.filter(booking_id=event.booking_id).latest("pk") == entry
+
+
+def test_the_vessel_reads_by_name(dock, roster, templates):
+    booking = booking_save(data=booking_data(dock), via="test").booking
+    created = AuditEntry.objects.get(booking=booking, action="created")
+    assert f"Vessel: {booking.vessel.name}" in change_lines(created)
+    queen = other_vessel()
+    booking_save(data=booking_data(dock, vessel=queen), via="test")
+    changed = AuditEntry.objects.filter(booking=booking, action="changed").latest("pk")
+    assert change_lines(changed) == [f"Vessel: {booking.vessel.name} → {queen.name}"]

@@ -30,6 +30,39 @@ def no_horizontal_scroll(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
+def word_fits(page, selector: str, word: str) -> bool:
+    """Whether `word`, in the element's own font, fits its width (so it is not broken)."""
+    return page.evaluate(
+        """([selector, word]) => {
+            const element = document.querySelector(selector);
+            const style = getComputedStyle(element);
+            const probe = document.createElement("span");
+            probe.style.font = style.font;
+            probe.style.whiteSpace = "nowrap";
+            probe.textContent = word;
+            document.body.appendChild(probe);
+            const width = probe.getBoundingClientRect().width;
+            probe.remove();
+            const room = element.clientWidth - parseFloat(style.paddingLeft)
+                - parseFloat(style.paddingRight);
+            return width <= room;
+        }""",
+        [selector, word],
+    )
+
+
+def indent_in_cell(page, selector: str) -> float:
+    """How far the element starts right of the table cell holding it, in pixels."""
+    return page.evaluate(
+        """(selector) => {
+            const element = document.querySelector(selector);
+            const cell = element.closest("td");
+            return element.getBoundingClientRect().left - cell.getBoundingClientRect().left;
+        }""",
+        selector,
+    )
+
+
 def test_the_operator_reads_the_admin_at_1280(live_server, desktop, alice, dock, roster, templates):
     soon = (timezone.now() + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
     with transaction.atomic():
@@ -73,6 +106,10 @@ def test_the_operator_reads_the_admin_at_1280(live_server, desktop, alice, dock,
     page.goto(f"{base}/admin/bookings/booking/{booking.pk}/change/")
     assert page.get_by_role("button", name=re.compile("Retry failed stages")).count() == 1
     assert no_horizontal_scroll(page)
+    # The zone in a label is not cut mid-word; the audit's lines start under their heading.
+    assert word_fits(page, ".field-starts_at label", "(America/Los_Angeles):")
+    assert indent_in_cell(page, "ul.audit-changes") < 16
+    assert "Vessel: Jada" in page.inner_text(".audit-log")
     screenshot(page, "admin-booking-1280")
 
     page.goto(f"{base}/admin/bookings/booking/calendar/?month={soon:%Y-%m}")
