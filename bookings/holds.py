@@ -243,6 +243,50 @@ def hold_warnings(booking_id: int) -> list[str]:
     return [conflict_sentence(c) for c in conflicts.order_by("hold__starts_at", "pk")]
 
 
+class HoldsNear:
+    """Holds around new bookings, read once: the conflicts each would get, without writing.
+
+    What `bookings_holds_reconcile` records for a new booking and `hold_warnings` then says:
+    a hold of the vessel overlapping it, unless the hold is that booking (same source and
+    start, not linked yet; the first booking to match it takes it).
+    """
+
+    def __init__(self) -> None:
+        self._by_vessel: dict[int, dict[int, Hold]] = {}
+        self._taken: set[int] = set()  # holds linked to a booking of the plan
+
+    def read(self, bookings: Sequence[Booking]) -> None:
+        confirmed = [b for b in bookings if b.status == Status.CONFIRMED]
+        if not confirmed:
+            return
+        near = Hold.objects.filter(
+            vessel_id__in={b.vessel_id for b in confirmed},
+            starts_at__lt=max(b.blocked_until for b in confirmed),
+            ends_at__gt=min(b.starts_at for b in confirmed),
+        ).select_related("vessel", "subscription")
+        for hold in near:
+            self._by_vessel.setdefault(hold.vessel_id, {}).setdefault(hold.pk, hold)
+
+    def warnings(self, booking: Booking) -> list[str]:
+        """The new booking's conflicts as `hold_warnings` words them; it takes the hold it is."""
+        if booking.status != Status.CONFIRMED:
+            return []
+        holds = self._by_vessel.get(booking.vessel_id, {}).values()
+        found = []
+        for hold in sorted(holds, key=lambda h: (h.starts_at, h.pk)):
+            if not (hold.starts_at < booking.blocked_until and hold.ends_at > booking.starts_at):
+                continue
+            if (
+                hold.booking_id is None
+                and hold.pk not in self._taken
+                and (hold.source, hold.starts_at) == (booking.source, booking.starts_at)
+            ):
+                self._taken.add(hold.pk)
+                continue
+            found.append(conflict_sentence(HoldConflict(hold=hold, booking=booking)))
+        return found
+
+
 def holds_starting_between(
     start: datetime, end: datetime, *, vessel_id: int | None = None
 ) -> list[Hold]:

@@ -8,7 +8,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Sum
+from django.db import connection
+from django.db.models import Count, Max, Sum
 from django.db.models.functions import TruncMonth
 
 from bookings.models import (
@@ -154,6 +155,25 @@ def bookings_ended_between(*, after: datetime, until: datetime) -> dict[int, dat
     return dict(
         sorted(((pk, end) for pk, end in ended if after < end <= until), key=lambda r: r[1])
     )
+
+
+def booking_next_id() -> int:
+    """The id the next booking saved will get, unless another is saved first (no write)."""
+    table = Booking._meta.db_table
+    if connection.vendor == "postgresql":
+        query = (
+            "SELECT COALESCE(last_value + increment_by, start_value) FROM pg_sequences "
+            "WHERE format('%%I.%%I', schemaname, sequencename) = pg_get_serial_sequence(%s, 'id')"
+        )
+    elif connection.vendor == "sqlite":
+        # Ids are AUTOINCREMENT there: never reused, counted in sqlite_sequence.
+        query = "SELECT seq + 1 FROM sqlite_sequence WHERE name = %s"
+    else:
+        return (Booking.objects.aggregate(last=Max("id"))["last"] or 0) + 1
+    with connection.cursor() as cursor:
+        cursor.execute(query, [table])
+        row = cursor.fetchone()
+    return row[0] if row and row[0] is not None else 1
 
 
 def vessels_active() -> list[Vessel]:

@@ -15,12 +15,7 @@ from django.db import transaction
 from bookings.holds import booking_holds_reconcile, bookings_holds_reconcile
 from bookings.models import AuditEntry, Booking, Dock, Financials, Status, Vessel
 from bookings.money import CENT
-from bookings.vessels import (
-    batch_conflicts,
-    blocked_until,
-    booking_save_checked,
-    vessel_default,
-)
+from bookings.vessels import blocked_until, booking_save_checked, vessel_default
 
 # Fields whose change the crew or the guests must hear about; the rest are operator-only.
 OPERATIONAL_FIELDS = (
@@ -166,6 +161,17 @@ def _snapshot(booking: Booking | None, financials: Financials | None) -> dict[st
     return values
 
 
+def _changes(before: dict[str, Any], after: dict[str, Any]) -> tuple[frozenset[str], bool]:
+    """The operational fields that differ, and whether any amount does."""
+    changed = frozenset(name for name in OPERATIONAL_FIELDS if before.get(name) != after.get(name))
+    return changed, any(before.get(n) != after.get(n) for n in MONEY_FIELDS)
+
+
+def booking_changes(before: Booking, after: Booking) -> tuple[frozenset[str], bool]:
+    """What `booking_upsert` would find changed from `before` to `after` (both with money)."""
+    return _changes(_snapshot(before, before.financials), _snapshot(after, after.financials))
+
+
 def booking_lock(**lookup: Any) -> tuple[Booking | None, Financials | None]:
     """Lock a booking and then its Financials, each read after its lock is held.
 
@@ -200,7 +206,7 @@ def booking_upsert(
     with transaction.atomic():
         booking, financials = booking_lock(source=data.source, external_ref=data.external_ref)
         if booking is None:
-            # One insert per table, as for many (`bookings_create_many`).
+            # One insert per table, as for many (`bookings_insert_new`).
             booking, financials = _new_booking(data)
             booking_save_checked(booking, force_insert=True)
             financials.booking = booking
@@ -227,10 +233,7 @@ def booking_upsert(
         financials.recompute()
 
         after = _snapshot(booking, financials)
-        changed = frozenset(
-            name for name in OPERATIONAL_FIELDS if before.get(name) != after.get(name)
-        )
-        money_changed = any(before.get(n) != after.get(n) for n in MONEY_FIELDS)
+        changed, money_changed = _changes(before, after)
 
         if changed or notes_changed or money_changed:
             # The vessel was just read from the database: no need to look it up again.
@@ -256,22 +259,14 @@ def booking_upsert(
         )
 
 
-def bookings_create_many(
-    *,
-    items: Sequence[BookingData],
-    by: AbstractBaseUser | None = None,
-    via: str,
-    by_name: str = "",
-) -> list[Booking | ValidationError]:
-    """Create bookings whose keys are not on file yet, with money and audit, in three inserts.
+def bookings_build_new(items: Sequence[BookingData]) -> list[Booking | ValidationError]:
+    """New bookings (not saved) with their money, each checked as `booking_upsert` checks one.
 
-    Each item is checked as `booking_upsert` checks a new booking; one the model refuses comes
-    back as its ValidationError, in its place, and the others are created. The caller has looked
-    the keys up; the unique constraint still stops a concurrent create (IntegrityError).
+    One the model refuses comes back as its ValidationError, in its place. The vessel's time is
+    the caller's to check (against the table and the bookings before it), before
+    `bookings_insert_new` writes them.
     """
     results: list[Booking | ValidationError] = []
-    built: list[tuple[Booking, Financials]] = []
-    candidates: list[Booking] = []
     default: Vessel | ValidationError | None = None
     if not all(data.vessel for data in items):
         try:
@@ -282,32 +277,38 @@ def bookings_create_many(
         try:
             if isinstance(default, ValidationError) and data.vessel is None:
                 raise default
-            booking, financials = _new_booking(data, default=default)
+            booking, _ = _new_booking(data, default=default)
         except ValidationError as e:
             results.append(e)
             continue
-        candidates.append(booking)
-        built.append((booking, financials))
         results.append(booking)
-    # One vessel, one confirmed charter at a time: against the table and earlier items.
-    refused = batch_conflicts(candidates)
-    if refused:
-        results = [
-            ValidationError({"starts_at": [refused[id(r)]]}) if id(r) in refused else r
-            for r in results
-        ]
-        built = [(b, f) for b, f in built if id(b) not in refused]
-    if not built:
-        return results
-    with transaction.atomic(savepoint=False):
-        Booking.objects.bulk_create([booking for booking, _ in built])
-        for booking, financials in built:
-            financials.booking = booking
-        Financials.objects.bulk_create([financials for _, financials in built])
-        entries = [_created_entry(b, f, by=by, via=via, by_name=by_name) for b, f in built]
-        AuditEntry.objects.bulk_create([entry for entry in entries if entry is not None])
-        bookings_holds_reconcile(bookings=[booking for booking, _ in built])
     return results
+
+
+def bookings_insert_new(
+    *,
+    bookings: Sequence[Booking],
+    by: AbstractBaseUser | None = None,
+    via: str,
+    by_name: str = "",
+) -> None:
+    """Write bookings built by `bookings_build_new`, with money and audit, in three inserts.
+
+    The caller has looked the keys and the vessels' times up; the unique constraint (and the
+    exclusion constraint on PostgreSQL) still stops a concurrent write (IntegrityError).
+    """
+    if not bookings:
+        return
+    with transaction.atomic(savepoint=False):
+        Booking.objects.bulk_create(bookings)
+        for booking in bookings:
+            booking.financials.booking = booking
+        Financials.objects.bulk_create([booking.financials for booking in bookings])
+        entries = [
+            _created_entry(b, b.financials, by=by, via=via, by_name=by_name) for b in bookings
+        ]
+        AuditEntry.objects.bulk_create([entry for entry in entries if entry is not None])
+        bookings_holds_reconcile(bookings=bookings)
 
 
 def _new_booking(data: BookingData, *, default: Vessel | None = None) -> tuple[Booking, Financials]:

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
 from bookings.formatting import local
+from bookings.intervals import Intervals
 from bookings.models import Booking, Status, Vessel
 from bookings.selectors import vessel_overlap
 
@@ -168,37 +169,43 @@ def vessel_save(*, vessel: Vessel) -> Vessel:
     return vessel
 
 
-def batch_conflicts(bookings: Sequence[Booking]) -> dict[int, str]:
-    """New bookings (not saved yet) that cannot be: `id(booking)` → why.
+class BookedTimes:
+    """Confirmed bookings' times by vessel, read from the table once and added to in hand.
 
-    Each confirmed one is checked against the table (one read for all) and the ones before it.
+    Answers what `booking_conflict` answers for many new bookings, each also against the ones
+    accepted before it, without a read per booking.
     """
-    confirmed = [b for b in bookings if b.status == Status.CONFIRMED]
-    if not confirmed:
-        return {}
-    on_file = list(
-        Booking.objects.filter(
+
+    def __init__(self) -> None:
+        self._times = Intervals()
+        self._read: set[int] = set()
+
+    def read(self, bookings: Sequence[Booking]) -> None:
+        """Add the table's confirmed bookings around these (one read for all)."""
+        confirmed = [b for b in bookings if b.status == Status.CONFIRMED]
+        if not confirmed:
+            return
+        on_file = Booking.objects.filter(
             vessel_id__in={b.vessel_id for b in confirmed},
             status=Status.CONFIRMED,
             starts_at__lt=max(b.blocked_until for b in confirmed),
             blocked_until__gt=min(b.starts_at for b in confirmed),
-        ).select_related("vessel")
-    )
-    refused: dict[int, str] = {}
-    taken: list[Booking] = list(on_file)
-    for booking in confirmed:
-        other = next(
-            (
-                t
-                for t in taken
-                if t.vessel_id == booking.vessel_id
-                and t.starts_at < booking.blocked_until
-                and t.blocked_until > booking.starts_at
-            ),
-            None,
+        ).only("id", "vessel_id", "external_ref", "starts_at", "duration_minutes", "blocked_until")
+        for other in on_file:
+            if other.pk not in self._read:
+                self._read.add(other.pk)
+                self._times.add(other.vessel_id, other.starts_at, other.blocked_until, other)
+
+    def conflict(self, booking: Booking) -> str | None:
+        """Why the new `booking` cannot be, as `booking_conflict` says it; else it is taken."""
+        if booking.status != Status.CONFIRMED:
+            return None
+        others = self._times.overlapping(
+            booking.vessel_id, booking.starts_at, booking.blocked_until
         )
-        if other is None:
-            taken.append(booking)
-        else:
-            refused[id(booking)] = conflict_message(vessel=booking.vessel, other=other)
-    return refused
+        if others:
+            # The first by start, as `vessel_overlap` names it.
+            other = min(others, key=lambda b: b.starts_at)
+            return conflict_message(vessel=booking.vessel, other=other)
+        self._times.add(booking.vessel_id, booking.starts_at, booking.blocked_until, booking)
+        return None

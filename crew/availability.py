@@ -57,8 +57,9 @@ def events_availability_warnings(
     rosters: Sequence[tuple[CrewEvent, Sequence[Assignment]]],
 ) -> list[list[str]]:
     """`event_availability_warnings` of several events from their assignments, in one read."""
+    # By identity: the assignments of a plan are not saved, so they have no id yet.
     wanted = {
-        a.pk: set(shift_days(a.call_at, a.ends_at))
+        id(a): set(shift_days(a.call_at, a.ends_at))
         for event, mine in rosters
         if not event.is_cancelled
         for a in mine
@@ -75,7 +76,7 @@ def events_availability_warnings(
     for event, mine in rosters:
         warnings = []
         for a in mine if not event.is_cancelled else ():
-            for day in sorted(wanted[a.pk]):
+            for day in sorted(wanted[id(a)]):
                 if (a.member_id, day) in away:
                     warnings.append(
                         f"{a.member.name} ({a.member.code}) marked {day:%a %-d %b %Y} as a day "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from django.db.models import Count, Exists, OuterRef, Q
 
@@ -124,10 +124,18 @@ def events_overlap_warnings(
             for row in by_member.get(a.member_id, ())
             if row[2] < a.ends_at and a.call_at < row[3] and position.get(row[5], -1) < index
         }
-        # As event_overlap_warnings lists them: by call time, then id.
-        rows = [row[1:5] for row in sorted(seen, key=lambda row: (row[2], row[0]))]
-        result.append(_overlap_lines(mine, rows[: OVERLAP_LIST_LIMIT + 1], total=len(rows)))
+        result.append(overlap_lines(mine, [row[:5] for row in seen]))
     return result
+
+
+def overlap_lines(mine: Sequence[Assignment], others: Iterable[tuple]) -> list[str]:
+    """The warning lines of `mine` (by call time) against other events' overlapping shifts.
+
+    `others`: (order, member id, call, end, event title), `order` the id: listed as
+    `event_overlap_warnings` lists them, by call time, then id.
+    """
+    rows = [row[1:] for row in sorted(others, key=lambda row: (row[2], row[0]))]
+    return _overlap_lines(mine, rows[: OVERLAP_LIST_LIMIT + 1], total=len(rows))
 
 
 def booking_assignments(*, booking_id: int) -> list[Assignment]:

@@ -87,6 +87,7 @@ class IntakeResult:
     crew_changed: bool = False
     run: PipelineRun | None = None
     warnings: list[str] = field(default_factory=list)
+    expected_id: int | None = None  # a dry run's new booking: the id it would get
 
     @property
     def outcome(self) -> str:

@@ -9,13 +9,14 @@ from dataclasses import dataclass
 
 from bookings.models import Dock
 from crew.models import CrewMember
-from crew.services import member_codes_unknown
+from crew.services import PlannedAssignment, member_codes_unknown
+from crew.services.events import members_by_code
 
 
 @dataclass(frozen=True)
 class _Lookups:
     docks: dict[str, Dock]  # by name, then by upper-cased name (the first by name)
-    active_codes: frozenset[str]
+    members: dict[str, CrewMember]  # the active roster by code
 
 
 _LOOKUPS: ContextVar[_Lookups | None] = ContextVar("intake_lookups", default=None)
@@ -31,8 +32,8 @@ def intake_lookups() -> Iterator[None]:
     docks: dict[str, Dock] = {dock.name: dock for dock in by_name}
     for dock in by_name:
         docks.setdefault(dock.name.upper(), dock)
-    codes = frozenset(CrewMember.objects.filter(active=True).values_list("code", flat=True))
-    token = _LOOKUPS.set(_Lookups(docks=docks, active_codes=codes))
+    members = {member.code: member for member in CrewMember.objects.filter(active=True)}
+    token = _LOOKUPS.set(_Lookups(docks=docks, members=members))
     try:
         yield
     finally:
@@ -51,5 +52,14 @@ def codes_unknown(codes: Sequence[str]) -> list[str]:
     """Codes not on the active roster."""
     lookups = _LOOKUPS.get()
     if lookups is not None:
-        return [code for code in codes if code not in lookups.active_codes]
+        return [code for code in codes if code not in lookups.members]
     return member_codes_unknown(codes)
+
+
+def members_named(plans: Sequence[Sequence[PlannedAssignment]]) -> dict[str, CrewMember]:
+    """The members the plans name, by code: from the roster read once, else in one read."""
+    lookups = _LOOKUPS.get()
+    codes = {planned.member_code for plan in plans for planned in plan if planned.member_code}
+    if lookups is not None and codes <= lookups.members.keys():
+        return {code: lookups.members[code] for code in codes}
+    return members_by_code(plans)

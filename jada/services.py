@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -27,10 +26,10 @@ from bookings.services import (
     UpsertResult,
     audit_log,
     booking_upsert,
-    bookings_create_many,
+    bookings_insert_new,
 )
 from crew.dispatch_plans import open_items_settled, slot_items
-from crew.models import Assignment, Role
+from crew.models import Assignment, CrewMember, Role
 from crew.selectors import event_id_for_booking
 from crew.services import CrewSyncResult, PlannedAssignment, default_shift_minutes
 from jada import pipeline
@@ -245,58 +244,30 @@ def booking_save(
         )
 
 
-@dataclass(frozen=True)
-class BookingCreated(BookingSaved):
-    crew: CrewSyncResult | None = None  # the new crew event and its assignments
-
-
-def bookings_save_new(
+def bookings_save_planned(
     *,
-    items: Sequence[tuple[BookingData, Sequence[PlannedAssignment] | None]],
+    items: Sequence[tuple[Booking, Sequence[PlannedAssignment] | None]],
     by: AbstractBaseUser | None = None,
     via: str,
     by_name: str = "",
-) -> list[BookingCreated | ValidationError]:
-    """`booking_save` for bookings whose keys are not on file yet, many at once.
+    members: dict[str, CrewMember] | None = None,
+) -> list[tuple[PipelineRun, CrewSyncResult]]:
+    """`booking_save` for new bookings built and checked by an import's plan, many at once.
 
-    Each comes back as what `booking_save` returns for a new booking, or as the ValidationError
-    that refused it (nothing of it written); a key created meanwhile by someone else raises
-    IntegrityError. About a dozen statements however many: one insert per table.
+    Writes the bookings as built (`bookings_insert_new`) and starts their pipelines: about a
+    dozen statements however many, one insert per table. A key or a vessel's time taken
+    meanwhile by someone else raises IntegrityError, having written nothing.
     """
     with transaction.atomic(savepoint=False):
-        made = bookings_create_many(
-            items=[data for data, _ in items], by=by, via=via, by_name=by_name
+        bookings_insert_new(
+            bookings=[booking for booking, _ in items], by=by, via=via, by_name=by_name
         )
-        created = [
-            (booking, plan)
-            for booking, (_, plan) in zip(made, items, strict=True)
-            if isinstance(booking, Booking)
-        ]
-        started = pipeline.start_many(
-            [booking_projection(booking) for booking, _ in created],
+        return pipeline.start_many(
+            [booking_projection(booking) for booking, _ in items],
             changed=OPERATIONAL_FIELDS,
-            crew_plans=[plan for _, plan in created],
+            crew_plans=[plan for _, plan in items],
+            members=members,
         )
-    runs = {booking.pk: run_crew for (booking, _), run_crew in zip(created, started, strict=True)}
-    results: list[BookingCreated | ValidationError] = []
-    for booking, (_, plan) in zip(made, items, strict=True):
-        if isinstance(booking, ValidationError):
-            results.append(booking)
-            continue
-        run, crew = runs[booking.pk]
-        results.append(
-            BookingCreated(
-                booking=booking,
-                created=True,
-                changed=frozenset(OPERATIONAL_FIELDS),
-                money_changed=True,
-                crew_changed=plan is not None,
-                run=run,
-                crew=crew,
-                **booking_warnings(booking),
-            )
-        )
-    return results
 
 
 # Dock fields that crew emails, the portal and the guest page show.

@@ -252,30 +252,49 @@ def member_codes_unknown(codes: Sequence[str]) -> list[str]:
     return [code for code in codes if code not in known]
 
 
+def new_event(booking: OperationalBooking) -> CrewEvent:
+    """The crew event of a new booking, not saved."""
+    return CrewEvent(booking_id=booking.id, **_event_values(booking))
+
+
+def members_by_code(plans: Sequence[Sequence[PlannedAssignment]]) -> dict[str, CrewMember]:
+    """The members the plans name, by code (one read)."""
+    codes = {planned.member_code for plan in plans for planned in plan if planned.member_code}
+    return {m.code: m for m in CrewMember.objects.filter(code__in=codes)} if codes else {}
+
+
+def new_roster(
+    event: CrewEvent, plan: Sequence[PlannedAssignment], members: dict[str, CrewMember]
+) -> list[Assignment]:
+    """The assignments (not saved) a new event gets from its plan, in the plan's order."""
+    return [
+        _new_assignment(event, planned, members[planned.member_code])
+        for planned in plan
+        if planned.member_code
+    ]
+
+
 def crew_events_create_many(
     *,
     bookings: Sequence[OperationalBooking],
     plans: Sequence[Sequence[PlannedAssignment] | None],
+    members: dict[str, CrewMember] | None = None,
 ) -> list[CrewSyncResult]:
     """The crew events of bookings that have none yet, with assignments and checklists.
 
     What `crew_event_sync` does for a new event, for many at once: five statements in all,
-    and the open slots' own for a plan that lists some (items without a member).
+    and the open slots' own for a plan that lists some (items without a member). `members`:
+    those the plans name, by code, when the caller has them.
     """
     plans = [plan or () for plan in plans]
-    codes = {planned.member_code for plan in plans for planned in plan if planned.member_code}
-    members = {m.code: m for m in CrewMember.objects.filter(code__in=codes)} if codes else {}
-    events = [CrewEvent(booking_id=booking.id, **_event_values(booking)) for booking in bookings]
+    if members is None:
+        members = members_by_code(plans)
+    events = [new_event(booking) for booking in bookings]
     now = timezone.now()
     with transaction.atomic(savepoint=False):
         CrewEvent.objects.bulk_create(events)
         rosters = [
-            [
-                _new_assignment(event, planned, members[planned.member_code])
-                for planned in plan
-                if planned.member_code
-            ]
-            for event, plan in zip(events, plans, strict=True)
+            new_roster(event, plan, members) for event, plan in zip(events, plans, strict=True)
         ]
         Assignment.objects.bulk_create([a for roster in rosters for a in roster])
         # Items in the order checklist_sync reads assignments: by call time, then as inserted.

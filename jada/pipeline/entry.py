@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from bookings.selectors import OperationalBooking, booking_operational
+from crew.models import CrewMember
 from crew.services import (
     CrewSyncResult,
     PlannedAssignment,
@@ -90,11 +91,15 @@ def start_many(
     *,
     changed: Iterable[str],
     crew_plans: Sequence[Sequence[PlannedAssignment] | None],
+    members: dict[str, CrewMember] | None = None,
 ) -> list[tuple[PipelineRun, CrewSyncResult]]:
-    """`start(created=True)` for many new bookings: nine statements for all, one dispatch."""
+    """`start(created=True)` for many new bookings: nine statements for all, one dispatch.
+
+    `members`: those the plans name, by code, when the caller has them (one read fewer).
+    """
     changed = frozenset(changed)
     with transaction.atomic(savepoint=False):
-        crews = crew_events_create_many(bookings=bookings, plans=crew_plans)
+        crews = crew_events_create_many(bookings=bookings, plans=crew_plans, members=members)
         guest_pages_create_many(booking_ids=[booking.id for booking in bookings])
         now = timezone.now()
         runs = [

@@ -77,7 +77,7 @@ Rows are numbered as in a spreadsheet (the header is row 1). Each row is reporte
 updated, unchanged or rejected (with the reason), then a summary; a row naming a booking that an
 earlier row named says so. Exit status: 0 when every row was imported; 1 when the file cannot be
 read, misses a required column, or any row was rejected.
---dry-run reports the same but writes nothing.
+--dry-run reports the same but writes nothing (a new booking's number is the one it would get).
 """
 
 
@@ -217,11 +217,13 @@ class Command(BaseCommand):
         counts: Counter[str] = Counter()
         verbosity = options.get("verbosity", 1)
         if dry_run:
-            # The whole file in one transaction that is rolled back: rows see the rows before
-            # them exactly as in a real import, and nothing (not even a queued task) survives.
+            # Planned, not written: each row is answered from what the rows before it would
+            # have written. A row that needs the writes to be answered (one naming a booking on
+            # file) has them made inside this transaction, which is rolled back: nothing (not
+            # even a queued task) survives.
             try:
                 with transaction.atomic():
-                    self.import_rows(rows, columns, counts, verbosity)
+                    self.import_rows(rows, columns, counts, verbosity, dry_run=True)
                     raise DryRunRollback
             except DryRunRollback:
                 pass
@@ -238,7 +240,13 @@ class Command(BaseCommand):
             raise CommandError(f"{counts['rejected']} of {len(rows)} rows rejected.")
 
     def import_rows(
-        self, rows: list[Row], columns: set[str], counts: Counter[str], verbosity: int
+        self,
+        rows: list[Row],
+        columns: set[str],
+        counts: Counter[str],
+        verbosity: int,
+        *,
+        dry_run: bool = False,
     ) -> None:
         stderr = getattr(self.stderr, "_out", sys.stderr)
         first_row: dict[tuple[str, str], int] = {}
@@ -246,7 +254,9 @@ class Command(BaseCommand):
         payloads = (
             (row, None if None in row.values else row_payload(row.values, columns)) for row in rows
         )
-        outcomes = intake_many(payloads, by=self.user, via="csv", by_name=self.by_name)
+        outcomes = intake_many(
+            payloads, by=self.user, via="csv", by_name=self.by_name, dry_run=dry_run
+        )
         with tqdm(
             total=len(rows), unit="row", file=stderr, disable=verbosity == 0, leave=False
         ) as bar:
@@ -267,7 +277,9 @@ class Command(BaseCommand):
             counts["rejected"] += 1
             return f"row {row.number}: rejected {ref}: {describe(outcome.errors)}"
         counts[outcome.outcome] += 1
-        line = f"row {row.number}: {outcome.outcome} {ref} (booking {outcome.booking.pk})"
+        # A dry run's new booking is not written: the id it would get.
+        number = outcome.booking.pk or outcome.expected_id
+        line = f"row {row.number}: {outcome.outcome} {ref} (booking {number})"
         if outcome.warnings:
             line += " warning: " + "; ".join(outcome.warnings)
         return line
