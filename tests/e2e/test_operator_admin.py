@@ -9,6 +9,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from crew.models import Assignment, AssignmentState
 from crew.services import PlannedAssignment
 from jada.models import Stage, StageRun, StageState
 from jada.services import booking_save
@@ -88,6 +89,9 @@ def test_the_operator_reads_the_admin_at_1280(live_server, desktop, alice, dock,
     StageRun.objects.filter(run__booking=booking, stage=Stage.GUEST_PUBLISH).update(
         state=StageState.FAILED, attempts=3, last_error="EndpointConnectionError: S3 unreachable"
     )
+    Assignment.objects.filter(event__booking_id=booking.pk, role="captain").update(
+        state=AssignmentState.DECLINED, decline_reason="Family wedding"
+    )
     base = live_server.url
     page = desktop.new_page()
     sign_in(page, base, "alice")
@@ -96,6 +100,11 @@ def test_the_operator_reads_the_admin_at_1280(live_server, desktop, alice, dock,
     board = page.inner_text("#needs-attention")
     assert "Boatsetter BS-BOARD-1" in board and "Guest page publish failed" in board
     assert page.get_by_role("button", name="Retry").count() >= 1
+    # One row per charter and kind: BS-BOARD-1's pipeline and crew, a crew row for each other.
+    assert page.locator("#needs-attention tbody tr").count() == 6
+    assert "Marco Reyes declined: “Family wedding”. No captain has accepted." in board
+    # The board takes the page's width (no column kept empty for the admin's recent actions).
+    assert page.evaluate("document.getElementById('needs-attention').offsetWidth") >= 1100
     screenshot(page, "admin-index-1280")
 
     page.goto(f"{base}/admin/bookings/booking/")
