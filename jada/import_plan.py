@@ -119,7 +119,8 @@ class ImportPlan:
             p.roster = new_roster(p.event, p.plan or (), members)
         self._read_shifts(fresh)
         self._holds.read([p.booking for p in fresh])
-        away = events_availability_warnings([(p.event, p.roster) for p in fresh])
+        # Each roster as the API's save reads it back: by call time, then as written.
+        away = events_availability_warnings([(p.event, _by_call(p)) for p in fresh])
         warnings: dict[int, list[str]] = {}
         for p, away_lines in zip(fresh, away, strict=True):
             # In order: each sees the table and the rows before it, as when saved in turn.
@@ -157,7 +158,6 @@ class ImportPlan:
             return IntakeRejected(model_errors(after))
         changed, money_changed = booking_changes(before, after)
         p.data, p.booking = data, after
-        mine = sorted(p.roster, key=lambda a: a.call_at)
         saved = booking_warnings(after)
         return IntakeResult(
             booking=after,
@@ -169,7 +169,7 @@ class ImportPlan:
                 *saved["money_warnings"],
                 # Its shifts against every other, the rows after it included (all are saved).
                 *self._overlaps(p, everyone=True),
-                *events_availability_warnings([(p.event, mine)])[0],
+                *events_availability_warnings([(p.event, _by_call(p))])[0],
                 *p.hold_warnings,  # its time is the same: so are its conflicts
             ],
             expected_id=p.expected_id,
@@ -241,7 +241,7 @@ class ImportPlan:
         """`event_overlap_warnings` of a planned event: against the shifts known so far."""
         if p.event.is_cancelled or not p.roster:
             return []
-        mine = sorted(p.roster, key=lambda a: a.call_at)
+        mine = _by_call(p)
         found = {
             row[0]: row[:5]
             for a in mine
@@ -249,6 +249,11 @@ class ImportPlan:
             if row[5] != p.seq and (everyone or row[5] is None or row[5] < p.seq)
         }
         return overlap_lines(mine, found.values())
+
+
+def _by_call(p: Planned) -> list[Assignment]:
+    """The roster by call time, then in the order written (the assignments' own ordering)."""
+    return sorted(p.roster, key=lambda a: a.call_at)
 
 
 def _same_crew(p: Planned, plan: Sequence[PlannedAssignment]) -> bool:
