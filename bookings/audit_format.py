@@ -8,25 +8,16 @@ from typing import Any
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from bookings.formatting import minutes_text, stamp_text
+from bookings.formatting import OPERATIONAL_LABELS, minutes_text, stamp_text
 from bookings.models import AuditEntry, Status
 
+# The operational words are bookings.formatting's (crew pages use them too); money's are here.
 FIELD_LABELS = {
-    "status": "Status",
-    "starts_at": "Start",
-    "duration_minutes": "Duration",
-    "dock": "Dock",
-    "vessel": "Vessel",
-    "guest_count": "Guest count",
-    "guest_name": "Guest name",
-    "guest_email": "Guest email",
-    "guest_phone": "Guest phone",
-    "notes": "Notes for crew",
-    "crew": "Crew",
+    **OPERATIONAL_LABELS,
     "gross_revenue": "Gross revenue",
     "crew_cost": "Crew cost",
     "captain_cost": "Captain cost",
-    "fee_percent": "Fee %",
+    "fee_percent": "Port or marketplace fee %",
     "fee": "Fee",
     "net_revenue": "Net revenue",
 }
@@ -39,7 +30,7 @@ def field_label(name: str) -> str:
 
 
 def field_labels(names: list[str] | tuple[str, ...]) -> str:
-    """ "Guest count, Start" for ["guest_count", "starts_at"], in the table's order."""
+    """ "Starts, Guest count" for ["guest_count", "starts_at"], in the table's order."""
     ordered = sorted(names, key=lambda n: (FIELD_ORDER.get(n, len(FIELD_ORDER)), n))
     return ", ".join(field_label(n) for n in ordered)
 
@@ -82,20 +73,43 @@ def _crew_shift(row: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def _crew_key(row: dict[str, Any]) -> str:
+    # A member by code; an open slot (no member) by its own id.
+    return row["code"] if row.get("code") else f"slot {row.get('slot')}"
+
+
 def crew_lines(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[str]:
-    """ "Crew: added Dana Cole (deckhand)", one line per member added, removed or changed."""
-    was = {row["code"]: row for row in before}
-    now = {row["code"]: row for row in after}
+    """ "Crew: added Dana Cole (deckhand)", one line per member or open slot that changed.
+
+    Rows are members (`code`, `name`, `role`, …) and open slots (`slot`, `role`, …); a member
+    row carrying the `slot` it filled reads "Crew: Jo Park took the deckhand slot".
+    """
+    was = {_crew_key(row): row for row in before}
+    now = {_crew_key(row): row for row in after}
+    taken = {f"slot {row['slot']}" for row in after if row.get("code") and row.get("slot")}
     lines = []
-    for code, row in now.items():
-        if code not in was:
-            lines.append(f"Crew: added {_crew_member(row)}")
+    for key, row in now.items():
+        if key not in was:
+            if not row.get("code"):
+                place = f" in {row['place_of']}'s place" if row.get("place_of") else ""
+                lines.append(f"Crew: opened a {row.get('role')} slot{place}")
+            elif f"slot {row.get('slot')}" in was:
+                lines.append(f"Crew: {row.get('name') or row['code']} took the {row['role']} slot")
+            else:
+                lines.append(f"Crew: added {_crew_member(row)}")
             continue
-        old, new = _crew_shift(was[code]), _crew_shift(row)
+        old, new = _crew_shift(was[key]), _crew_shift(row)
         parts = [f"{part} {old[part]} → {new[part]}" for part in new if old[part] != new[part]]
         if parts:
-            lines.append(f"Crew: changed {_crew_member(was[code])}: {', '.join(parts)}")
-    lines += [f"Crew: removed {_crew_member(row)}" for code, row in was.items() if code not in now]
+            whom = _crew_member(was[key]) if row.get("code") else f"the {row['role']} slot"
+            lines.append(f"Crew: changed {whom}: {', '.join(parts)}")
+    for key, row in was.items():
+        if key in now or key in taken:
+            continue
+        if row.get("code"):
+            lines.append(f"Crew: removed {_crew_member(row)}")
+        else:
+            lines.append(f"Crew: withdrew the {row.get('role')} slot")
     return lines
 
 

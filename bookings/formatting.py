@@ -1,15 +1,40 @@
 """How times read, everywhere: in the operator's zone, which is Django's current time zone.
 
 The one home of time-zone handling and time formatting (money text lives in `bookings.money`,
-which crew and guest code may not import). Crew and guest code may import this module.
+which crew and guest code may not import). Crew and guest code may import this module. Also
+here: the words every page uses for a booking's operational fields, and the one form field for
+a length of time typed in hours (a charter's length, a crew shift).
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
+
+# One vocabulary: the booking form, the audit log, the pipeline pages, the operator's summary
+# email and the crew event page name each operational field by these words (money's words are
+# added in bookings.audit_format). The audit log lists fields in this order.
+OPERATIONAL_LABELS = {
+    "status": "Status",
+    "starts_at": "Starts",
+    "duration_minutes": "Charter length",
+    "dock": "Dock",
+    "vessel": "Vessel",
+    "guest_count": "Guest count",
+    "guest_name": "Guest name",
+    "guest_email": "Guest email",
+    "guest_phone": "Guest phone",
+    "notes": "Notes for crew",
+    "crew": "Crew",
+    "assignments": "Crew",  # a pipeline run's name for a changed roster
+}
 
 
 def zone() -> ZoneInfo:
@@ -91,6 +116,76 @@ def seconds_text(seconds: float) -> str:
 
 
 def length_input_text(minutes: int) -> str:
-    """'4:30' for 270 minutes: a charter's length as the booking form shows it (hours:minutes)."""
+    """'4:30' for 270 minutes: a length (a charter's, a shift) as the forms show it."""
     hours, rest = divmod(int(minutes), 60)
     return f"{hours}:{rest:02d}"
+
+
+# "4:30"; "4.5" or "4,5" hours (an "h" or "hours" after it is fine); "4 h 30 min"; "90 min".
+_CLOCK = re.compile(r"(\d{1,6}):([0-5]\d)")
+_HOURS = re.compile(r"(\d{1,6}(?:[.,]\d{1,6})?)\s*(?:h|hrs?|hours?)?")
+_WORDS = re.compile(r"(?:(\d{1,6})\s*(?:h|hrs?|hours?))?\s*(?:(\d{1,6})\s*(?:m|mins?|minutes?))?")
+
+
+def length_minutes(text: str) -> int | None:
+    """Minutes in a length as an operator types it; None when it does not read."""
+    text = text.strip().lower()
+    if match := _CLOCK.fullmatch(text):
+        return int(match[1]) * 60 + int(match[2])
+    if match := _HOURS.fullmatch(text):
+        try:
+            hours = Decimal(match[1].replace(",", "."))
+        except InvalidOperation:
+            return None
+        return int((hours * 60).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+    if text and (match := _WORDS.fullmatch(text)) and (match[1] or match[2]):
+        return int(match[1] or 0) * 60 + int(match[2] or 0)
+    return None
+
+
+class LengthInput(forms.TextInput):
+    """Shows the stored minutes as hours:minutes ("3:00"); what was typed is shown as typed."""
+
+    def format_value(self, value: Any) -> str | None:
+        if isinstance(value, int):
+            return length_input_text(value)
+        return super().format_value(value)
+
+
+class HoursField(forms.Field):
+    """A length typed in hours (4.5) or hours:minutes (4:30); cleans to minutes."""
+
+    widget = LengthInput
+
+    def __init__(self, *, what: str, longest: int, **kwargs: Any) -> None:
+        # `what` names the length in messages: "charter" reads "Enter the charter length ...",
+        # "A charter lasts at least a minute."; `longest` is in minutes.
+        self.what, self.longest = what, longest
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> int | None:
+        if value in self.empty_values:
+            return None
+        if isinstance(value, int):
+            return value
+        minutes = length_minutes(str(value))
+        if minutes is None:
+            raise ValidationError(
+                f"Enter the {self.what} length in hours, such as 4 or 4.5, or as hours:minutes, "
+                "such as 4:30.",
+                code="invalid",
+            )
+        return minutes
+
+    def validate(self, value: int | None) -> None:
+        super().validate(value)
+        if value is None:
+            return
+        if value < 1:
+            raise ValidationError(f"A {self.what} lasts at least a minute.", code="min_value")
+        if value > self.longest:
+            raise ValidationError(
+                f"A {self.what} lasts at most {minutes_text(self.longest)}; "
+                f"{minutes_text(value)} was entered.",
+                code="max_value",
+            )

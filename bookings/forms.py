@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from bookings.formatting import length_input_text, minutes_text, zone_name
+from bookings.audit_format import FIELD_LABELS, field_label
+from bookings.formatting import HoursField, zone_name
 from bookings.models import MAX_DURATION_MINUTES, Booking, Financials, Vessel
 from bookings.services import (
     MONEY_INPUTS,
@@ -40,75 +40,13 @@ def _money_field(label: str, *, max_value: Decimal | None = None) -> forms.Decim
     )
 
 
-# "4:30"; "4.5" or "4,5" hours (an "h" or "hours" after it is fine); "4 h 30 min"; "90 min".
-_CLOCK = re.compile(r"(\d{1,6}):([0-5]\d)")
-_HOURS = re.compile(r"(\d{1,6}(?:[.,]\d{1,6})?)\s*(?:h|hrs?|hours?)?")
-_WORDS = re.compile(r"(?:(\d{1,6})\s*(?:h|hrs?|hours?))?\s*(?:(\d{1,6})\s*(?:m|mins?|minutes?))?")
-
-
-def length_minutes(text: str) -> int | None:
-    """Minutes in a charter length as an operator types it; None when it does not read."""
-    text = text.strip().lower()
-    if match := _CLOCK.fullmatch(text):
-        return int(match[1]) * 60 + int(match[2])
-    if match := _HOURS.fullmatch(text):
-        try:
-            hours = Decimal(match[1].replace(",", "."))
-        except InvalidOperation:
-            return None
-        return int((hours * 60).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
-    if text and (match := _WORDS.fullmatch(text)) and (match[1] or match[2]):
-        return int(match[1] or 0) * 60 + int(match[2] or 0)
-    return None
-
-
-class LengthInput(forms.TextInput):
-    """Shows the stored minutes as hours:minutes ("3:00"); what was typed is shown as typed."""
-
-    def format_value(self, value: Any) -> str | None:
-        if isinstance(value, int):
-            return length_input_text(value)
-        return super().format_value(value)
-
-
-class CharterLengthField(forms.Field):
-    """A charter's length typed in hours (4.5) or hours:minutes (4:30); cleans to minutes."""
-
-    widget = LengthInput
-
-    def to_python(self, value: Any) -> int | None:
-        if value in self.empty_values:
-            return None
-        if isinstance(value, int):
-            return value
-        minutes = length_minutes(str(value))
-        if minutes is None:
-            raise ValidationError(
-                "Enter the charter length in hours, such as 4 or 4.5, or as hours:minutes, "
-                "such as 4:30.",
-                code="invalid",
-            )
-        return minutes
-
-    def validate(self, value: int | None) -> None:
-        super().validate(value)
-        if value is None:
-            return
-        if value < 1:
-            raise ValidationError("A charter lasts at least a minute.", code="min_value")
-        if value > MAX_DURATION_MINUTES:
-            longest = minutes_text(MAX_DURATION_MINUTES)
-            raise ValidationError(
-                f"A charter lasts at most {longest}; {minutes_text(value)} was entered.",
-                code="max_value",
-            )
-
-
 class BookingForm(forms.ModelForm):
     """Operational fields only: what staff without money permissions may see and edit."""
 
-    duration_minutes = CharterLengthField(
-        label="Charter length (hours)",
+    duration_minutes = HoursField(
+        what="charter",
+        longest=MAX_DURATION_MINUTES,
+        label=f"{field_label('duration_minutes')} (hours)",
         help_text="Hours, such as 4 or 4.5, or hours:minutes, such as 4:30.",
     )
 
@@ -118,9 +56,12 @@ class BookingForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        for name in FIELD_LABELS.keys() & self.fields.keys() - {"duration_minutes"}:
+            # The audit log's, pipeline pages' and summary email's word for the field.
+            self.fields[name].label = field_label(name)
         if "starts_at" in self.fields:
             # Django's current zone is the operator's (settings.TIME_ZONE); say so on the form.
-            self.fields["starts_at"].label = f"Starts ({zone_name()})"
+            self.fields["starts_at"].label = f"{field_label('starts_at')} ({zone_name()})"
         if "vessel" in self.fields:
             # Left empty, the booking goes on the default vessel, as from the API.
             field = self.fields["vessel"]
@@ -192,10 +133,10 @@ class BookingForm(forms.ModelForm):
 class BookingMoneyForm(BookingForm):
     """Operational fields plus the money inputs, for holders of bookings.change_financials."""
 
-    gross_revenue = _money_field("Gross revenue")
-    crew_cost = _money_field("Crew cost")
-    captain_cost = _money_field("Captain cost")
-    fee_percent = _money_field("Port or marketplace fee %", max_value=Decimal("100"))
+    gross_revenue = _money_field(field_label("gross_revenue"))
+    crew_cost = _money_field(field_label("crew_cost"))
+    captain_cost = _money_field(field_label("captain_cost"))
+    fee_percent = _money_field(field_label("fee_percent"), max_value=Decimal("100"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -11,7 +11,13 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from bookings.formatting import minutes_text, when_text, zone_name
+from bookings.formatting import (
+    OPERATIONAL_LABELS,
+    HoursField,
+    minutes_text,
+    when_text,
+    zone_name,
+)
 from crew import dispatch, selectors, services
 from crew.availability import event_availability_warnings
 from crew.dispatch_admin import CrewEventForm, DispatchAdminMixin
@@ -114,6 +120,10 @@ class ChecklistTemplateAdmin(admin.ModelAdmin):
 
 
 class AssignmentForm(forms.ModelForm):
+    # Typed in hours, as the booking form's charter length and crew rows are; two days at most
+    # (a longer shift is a slip of the keyboard).
+    shift_minutes = HoursField(what="shift", longest=48 * 60, label="Shift (hours)")
+
     class Meta:
         model = Assignment
         fields = ("member", "role", "call_at", "shift_minutes")
@@ -203,8 +213,8 @@ EVENT_FIELDS = (
     "dock_address",
     "dock_directions",
     "dock_map_url",
-    "guest_count",
-    "notes",
+    "guests",
+    "crew_notes",
     "version",
 )
 
@@ -270,13 +280,21 @@ class CrewEventAdmin(DispatchAdminMixin, admin.ModelAdmin):
         return False
 
     # The operator's zone is named wherever a time is shown, the read-only page included.
-    @admin.display(description="starts", ordering="starts_at")
+    @admin.display(description=OPERATIONAL_LABELS["starts_at"], ordering="starts_at")
     def starts_local(self, obj: CrewEvent) -> str:
         return when_text(obj.starts_at)
 
-    @admin.display(description="charter length")
+    @admin.display(description=OPERATIONAL_LABELS["duration_minutes"])
     def charter_length(self, obj: CrewEvent) -> str:
         return minutes_text(obj.duration_minutes)
+
+    @admin.display(description=OPERATIONAL_LABELS["guest_count"])
+    def guests(self, obj: CrewEvent) -> int:
+        return obj.guest_count
+
+    @admin.display(description=OPERATIONAL_LABELS["notes"])
+    def crew_notes(self, obj: CrewEvent) -> str:
+        return obj.notes
 
     @admin.display(description="crew")
     def crew_fill(self, obj: CrewEvent) -> str:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from django import forms
 from django.contrib import admin
+from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
 from bookings.formatting import when_text
 from crew import dispatch
 from crew.availability import event_availability_warnings
 from crew.models import CrewEvent, Role
+
+T = TypeVar("T")
 
 
 class CrewEventForm(forms.ModelForm):
@@ -65,6 +71,10 @@ class DispatchAdminMixin:
             "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((w,) for w in warnings))
         )
 
+    def dispatch_change(self, request: HttpRequest, event: CrewEvent, change: Callable[[], T]) -> T:
+        """Run an operator's change of the open slots; the pipeline's admin also audits it."""
+        return change()
+
     def save_model(self, request, obj, form, change):
         # Every field of the event is copied from its booking; only dispatch is decided here.
         if "auto_offer" in form.changed_data:
@@ -73,7 +83,9 @@ class DispatchAdminMixin:
                 self.message_user(request, f"Open slots offered to {offered} member(s).")
         role = form.cleaned_data.get("add_slot")
         if role:
-            slot = dispatch.slot_add(event=obj, role=role)
+            slot = self.dispatch_change(
+                request, obj, lambda: dispatch.slot_add(event=obj, role=role)
+            )
             count = slot.offers.count()
             self.message_user(
                 request,
@@ -81,9 +93,9 @@ class DispatchAdminMixin:
                 + (f", offered to {count} member(s)." if count else "; nobody offered it yet."),
             )
         if form.cleaned_data.get("withdraw_slots"):
-            gone = sum(
-                dispatch.slot_withdraw(slot=s)
-                for s in dispatch.open_slots_of([obj.pk]).get(obj.pk, [])
+            slots = dispatch.open_slots_of([obj.pk]).get(obj.pk, [])
+            gone = self.dispatch_change(
+                request, obj, lambda: sum(dispatch.slot_withdraw(slot=s) for s in slots)
             )
             self.message_user(request, f"{gone} open slot(s) withdrawn; their offers are closed.")
         if form.cleaned_data.get("offer_again"):

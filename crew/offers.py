@@ -18,6 +18,8 @@ from bookings.formatting import minutes_text, when_text, zone_name
 from crew import dispatch
 from crew.links import crew_login_url, valid_until_for
 from crew.models import Assignment, AssignmentState, Offer, Slot
+from crew.selectors import crew_roster
+from crew.signals import crew_changed_by_member
 
 logger = logging.getLogger(__name__)
 
@@ -130,6 +132,8 @@ def offer_take(*, offer: Offer, now: datetime | None = None) -> TakeResult:
         )
         if assignment is not None and assignment.removed_at is None:
             return TakeResult(ALREADY, assignment)
+        booking_id = slot.event.booking_id
+        before = crew_roster(booking_id)
         values = {
             "role": slot.role,
             "call_at": slot.call_at,
@@ -150,6 +154,14 @@ def offer_take(*, offer: Offer, now: datetime | None = None) -> TakeResult:
             assignment.save()
         slot.filled_by, slot.filled_at = assignment, now
         slot.save(update_fields=["filled_by", "filled_at"])
+        # The member's own act: the booking's audit log names them ("Jo Park took ...").
+        crew_changed_by_member.send(
+            sender=Slot,
+            booking_id=booking_id,
+            before=before,
+            after=crew_roster(booking_id),
+            by_name=member.name,
+        )
         checklist_sync(event=slot.event)
         dispatch._after_commit("notify_crew", slot.event_id)
         dispatch._after_commit("announce_filled", slot.pk)

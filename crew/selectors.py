@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q
 
@@ -14,12 +15,56 @@ from crew.models import (
     CrewEvent,
     CrewMember,
     EventStatus,
+    Role,
+    Slot,
 )
 
 
 def event_id_for_booking(booking_id: int) -> int | None:
     """The crew event id of a booking, or None when it has none yet."""
     return CrewEvent.objects.filter(booking_id=booking_id).values_list("pk", flat=True).first()
+
+
+def crew_roster(booking_id: int) -> list[dict[str, Any]]:
+    """The charter's crew as the audit log keeps it: each member (who, role, call time, shift,
+    the open slot they took) and each open slot, names stored so the log reads without crew."""
+    roles = {value: str(label).lower() for value, label in Role.choices}
+    members = (
+        Assignment.objects.filter(event__booking_id=booking_id, removed_at__isnull=True)
+        .select_related("member", "filled_slot")
+        .order_by("member__name", "member__code")
+    )
+    slots = (
+        Slot.objects.filter(
+            event__booking_id=booking_id, filled_at__isnull=True, withdrawn_at__isnull=True
+        )
+        .select_related("vacated_by")
+        .order_by("opened_at", "pk")
+    )
+    rows: list[dict[str, Any]] = []
+    for a in members:
+        row = {
+            "code": a.member.code,
+            "name": a.member.name,
+            "role": roles.get(a.role, a.role),
+            "call_at": a.call_at.isoformat() if a.call_at else None,
+            "shift_minutes": a.shift_minutes,
+        }
+        filled = getattr(a, "filled_slot", None)
+        if filled is not None:
+            row["slot"] = filled.pk
+        rows.append(row)
+    return rows + [
+        {
+            "slot": s.pk,
+            "role": roles.get(s.role, s.role),
+            "call_at": s.call_at.isoformat(),
+            "shift_minutes": s.shift_minutes,
+            # A place someone left (declined, removed): whose it was.
+            **({"place_of": s.vacated_by.name} if s.vacated_by else {}),
+        }
+        for s in slots
+    ]
 
 
 # Overlaps listed per event; past this, one line says how many more (a roster pasted twice

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib import admin, messages
 from django.contrib.auth.models import AbstractBaseUser
@@ -31,9 +32,12 @@ from jada.models import ApiToken, PipelineRun, StageRun, StageState
 from jada.services import (
     DOCK_SHOWN_FIELDS,
     booking_save,
+    crew_dispatch_audited,
     crew_event_plan_apply,
     dock_bookings_refresh,
 )
+
+T = TypeVar("T")
 
 
 class StageRunInline(admin.TabularInline):
@@ -349,6 +353,11 @@ class PipelineCrewEventAdmin(CrewEventGuardMixin, CrewEventAdmin):
         self, *, event: CrewEvent, plan: list[PlannedAssignment], by: AbstractBaseUser
     ) -> None:
         crew_event_plan_apply(booking_id=event.booking_id, plan=plan, by=by, via="admin")
+
+    def dispatch_change(self, request: HttpRequest, event: CrewEvent, change: Callable[[], T]) -> T:
+        return crew_dispatch_audited(
+            booking_id=event.booking_id, change=change, by=request.user, via="admin"
+        )
 
 
 for model, model_admin in (

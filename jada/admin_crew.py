@@ -8,6 +8,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.admin.widgets import AdminSplitDateTime
 
+from bookings.formatting import HoursField
 from crew.models import Assignment, CrewMember, Role, Slot, SlotOrigin
 from crew.services import PlannedAssignment
 
@@ -46,12 +47,15 @@ def _row_fields(i: int) -> dict[str, forms.Field]:
             widget=AdminSplitDateTime,
             help_text="Blank: an hour before boarding." if i == 0 else "",
         ),
-        shift: forms.IntegerField(
-            label="Shift (minutes)",
+        shift: HoursField(
+            what="shift",
+            longest=24 * 60,
+            label="Shift (hours)",
             required=False,
-            min_value=1,
-            max_value=24 * 60,
-            help_text="Blank: the charter plus an hour either side." if i == 0 else "",
+            help_text="Hours, such as 5 or 5.5, or hours:minutes, such as 5:30. Blank: the "
+            "charter plus an hour either side."
+            if i == 0
+            else "",
         ),
     }
 

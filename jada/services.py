@@ -7,15 +7,16 @@ here decides whether crew and guests must hear about it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from bookings.audit import crew_change_log
 from bookings.formatting import stamp_text
 from bookings.models import Booking, Dock
 from bookings.money import money_text
@@ -24,16 +25,17 @@ from bookings.services import (
     OPERATIONAL_FIELDS,
     BookingData,
     UpsertResult,
-    audit_log,
     booking_upsert,
     bookings_insert_new,
 )
 from crew.dispatch_plans import open_items_settled, slot_items
-from crew.models import Assignment, CrewMember, Role
-from crew.selectors import event_id_for_booking
+from crew.models import Assignment, CrewMember
+from crew.selectors import crew_roster, event_id_for_booking
 from crew.services import CrewSyncResult, PlannedAssignment, default_shift_minutes
 from jada import pipeline
 from jada.models import PipelineRun
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -50,51 +52,6 @@ class BookingSaved(UpsertResult):
         return self.created or bool(self.changed) or self.money_changed or self.crew_changed
 
 
-def _crew_now(booking_id: int) -> dict[str, tuple[str, int]] | None:
-    """Member code → (role, shift minutes) of the active assignments; None: no crew event."""
-    event_id = event_id_for_booking(booking_id)
-    if event_id is None:
-        return None
-    return {
-        code: (role, minutes)
-        for code, role, minutes in Assignment.objects.filter(
-            event_id=event_id, removed_at__isnull=True
-        ).values_list("member__code", "role", "shift_minutes")
-    }
-
-
-def crew_text(crew: dict[str, tuple[str, int]] | None) -> str:
-    """ "CAP_001 (captain), CREW_001 (deckhand)": the audit log's crew line."""
-    return ", ".join(f"{code} ({role})" for code, (role, _) in sorted((crew or {}).items())) or "—"
-
-
-def plan_text(plan: Sequence[PlannedAssignment]) -> str:
-    """The crew line of a plan; an open slot reads "open (deckhand)"."""
-    named = crew_text({p.member_code: (p.role, 0) for p in plan if p.member_code})
-    opened = [f"open ({p.role})" for p in plan if not p.member_code]
-    return ", ".join([*([named] if named != "—" else []), *opened]) or "—"
-
-
-def crew_roster(booking_id: int) -> list[dict[str, Any]]:
-    """The active assignments as the audit log keeps them: who, role, call time, shift."""
-    rows = (
-        Assignment.objects.filter(event__booking_id=booking_id, removed_at__isnull=True)
-        .select_related("member")
-        .order_by("member__name", "member__code")
-    )
-    roles = dict(Role.choices)
-    return [
-        {
-            "code": a.member.code,
-            "name": a.member.name,
-            "role": str(roles.get(a.role, a.role)).lower(),
-            "call_at": a.call_at.isoformat() if a.call_at else None,
-            "shift_minutes": a.shift_minutes,
-        }
-        for a in rows
-    ]
-
-
 def crew_event_plan_apply(
     *, booking_id: int, plan: Sequence[PlannedAssignment], by: AbstractBaseUser | None, via: str
 ) -> PipelineRun:
@@ -103,15 +60,37 @@ def crew_event_plan_apply(
     with transaction.atomic():
         before = crew_roster(booking_id)
         run = pipeline.start(booking_id, crew_plan=plan, reason="crew")
-        audit_log(
-            booking=Booking.objects.get(pk=booking_id),
-            before={"crew": before},
-            after={"crew": crew_roster(booking_id)},
-            by=by,
-            via=via,
-            action="changed",
+        crew_change_log(
+            booking_id=booking_id, before=before, after=crew_roster(booking_id), by=by, via=via
         )
     return run
+
+
+def crew_dispatch_audited(
+    *, booking_id: int, change: Callable[[], T], by: AbstractBaseUser | None, via: str
+) -> T:
+    """Run an operator's dispatch `change` (open or withdraw a slot) and write what it changed
+    to the booking's audit log ("Crew: opened a deckhand slot"), in one transaction."""
+    with transaction.atomic():
+        before = crew_roster(booking_id)
+        result = change()
+        crew_change_log(
+            booking_id=booking_id, before=before, after=crew_roster(booking_id), by=by, via=via
+        )
+    return result
+
+
+def crew_change_by_member_record(
+    sender: object,
+    *,
+    booking_id: int,
+    before: list[dict[str, Any]],
+    after: list[dict[str, Any]],
+    by_name: str,
+    **kwargs: object,
+) -> None:
+    """A crew member's own change (crew.signals), in the booking's audit log as theirs."""
+    crew_change_log(booking_id=booking_id, before=before, after=after, via="crew", by_name=by_name)
 
 
 def crew_plan_differs(
@@ -217,22 +196,20 @@ def booking_save(
         crew_changed = crew_plan_differs(
             booking_id=booking.pk, plan=plan, duration_minutes=booking.duration_minutes
         )
-        if crew_changed and plan is not None:
-            # Read before the pipeline applies the plan: the audit's "before".
-            crew_before = _crew_now(booking.pk)
-            if crew_text(crew_before) != plan_text(plan):
-                audit_log(
-                    booking=booking,
-                    before={"crew": crew_text(crew_before)},
-                    after={"crew": plan_text(plan)},
-                    by=by,
-                    via=via,
-                    by_name=by_name,
-                    action="changed",
-                )
+        # Read before the pipeline applies the plan: the audit's "before".
+        crew_before = crew_roster(booking.pk) if crew_changed else None
         run = None
         if upsert.changed or crew_changed:
             run = pipeline.start(booking.pk, changed=upsert.changed, crew_plan=plan)
+        if crew_before is not None:
+            crew_change_log(
+                booking_id=booking.pk,
+                before=crew_before,
+                after=crew_roster(booking.pk),
+                by=by,
+                via=via,
+                by_name=by_name,
+            )
         return BookingSaved(
             booking=booking,
             created=False,

@@ -24,7 +24,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from bookings.audit_format import field_labels
+from bookings.audit_format import FIELD_LABELS, field_label, field_labels
 from bookings.formatting import local, minutes_text, utc_text, when_text, zone_name
 from bookings.models import Booking, Financials
 from bookings.money import money_json, money_text
@@ -83,12 +83,14 @@ def _money_lines(financials: Financials | None) -> list[MoneyLine]:
     if financials is None:
         return []
     currency = financials.currency
+    percent = f"{Decimal(financials.fee_percent).normalize():f} %"
     rows = [
-        ("Gross revenue", "gross_revenue", financials.gross_revenue),
-        ("Crew cost", "crew_cost", financials.crew_cost),
-        ("Captain cost", "captain_cost", financials.captain_cost),
-        (f"Fee ({Decimal(financials.fee_percent).normalize():f} %)", "fee", financials.fee),
-        ("Net revenue", "net_revenue", financials.net_revenue),
+        (field_label(key), key, getattr(financials, key))
+        for key in ("gross_revenue", "crew_cost", "captain_cost")
+    ]
+    rows += [
+        (f"{field_label('fee')} ({percent})", "fee", financials.fee),
+        (field_label("net_revenue"), "net_revenue", financials.net_revenue),
     ]
     return [MoneyLine(label, key, value, money_text(value, currency)) for label, key, value in rows]
 
@@ -174,6 +176,7 @@ def summary_context(run: PipelineRun) -> dict[str, Any]:
         "zone_name": zone_name(),
         "dock": booking.dock.name,
         "changed": field_labels(run.changed),
+        "labels": FIELD_LABELS,  # the booking form's and the audit log's words for each field
         "money": _money_lines(financials),
         "currency": financials.currency if financials else settings.CURRENCY,
         "crew": _crew_lines(booking.pk),

@@ -160,7 +160,8 @@ def formset_data(event: CrewEvent, rows: list[dict], deleted: set[str] = frozens
                 f"assignments-{i}-role": a.role,
                 f"assignments-{i}-call_at_0": f"{local:%Y-%m-%d}",
                 f"assignments-{i}-call_at_1": f"{local:%H:%M:%S}",
-                f"assignments-{i}-shift_minutes": str(a.shift_minutes),
+                # Typed in hours, as the page shows them ("5:00").
+                f"assignments-{i}-shift_minutes": length_input_text(a.shift_minutes),
             }
         )
         if a.member.code in deleted:
@@ -174,7 +175,7 @@ def formset_data(event: CrewEvent, rows: list[dict], deleted: set[str] = frozens
                 f"assignments-{j}-role": row["role"],
                 f"assignments-{j}-call_at_0": f"{local:%Y-%m-%d}",
                 f"assignments-{j}-call_at_1": f"{local:%H:%M:%S}",
-                f"assignments-{j}-shift_minutes": str(row["shift_minutes"]),
+                f"assignments-{j}-shift_minutes": length_input_text(row["shift_minutes"]),
             }
         )
     return data

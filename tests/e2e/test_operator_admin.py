@@ -9,7 +9,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from crew.models import Assignment, AssignmentState
+from crew.models import Assignment, AssignmentState, CrewEvent
 from crew.services import PlannedAssignment
 from jada.models import Stage, StageRun, StageState
 from jada.services import booking_save
@@ -112,7 +112,26 @@ def test_the_operator_reads_the_admin_at_1280(live_server, desktop, alice, dock,
     assert no_horizontal_scroll(page), page.evaluate("document.documentElement.scrollWidth")
     screenshot(page, "admin-bookings-list-1280")
 
-    page.goto(f"{base}/admin/bookings/booking/{booking.pk}/change/")
+    # The captain's shift typed in hours on the booking form; a deckhand slot opened on the crew
+    # event page: the booking's audit log says both in words, by name and role.
+    change = f"{base}/admin/bookings/booking/{booking.pk}/change/"
+    page.goto(change)
+    assert page.input_value("#id_crew_0_shift_minutes") == "5:00"
+    page.fill("#id_crew_0_shift_minutes", "5.5")
+    page.locator("input[name=_continue]").click()
+    page.wait_for_load_state()
+    event = CrewEvent.objects.get(booking_id=booking.pk)
+    page.goto(f"{base}/admin/crew/crewevent/{event.pk}/change/")
+    assert "shift (hours)" in page.inner_text("#assignments-group").lower()
+    page.select_option("#id_add_slot", "deckhand")
+    page.locator("input[name=_continue]").click()
+    page.wait_for_load_state()
+
+    page.goto(change)
+    audit = page.inner_text(".audit-log")
+    assert "Crew: changed Marco Reyes (captain): shift 5 h → 5 h 30 min" in audit, audit
+    assert "Crew: opened a deckhand slot" in audit, audit
+    assert "CAP_001" not in audit
     assert page.get_by_role("button", name=re.compile("Retry failed stages")).count() == 1
     assert no_horizontal_scroll(page)
     # The zone in a label is not cut mid-word; the audit's lines start under their heading.

@@ -44,7 +44,7 @@ def test_the_add_form_assigns_captain_and_crew_and_leaves_an_open_slot(
             client,
             dock,
             crew_row(0, "captain", roster["CAP_001"]),
-            crew_row(1, "deckhand", roster["CREW_001"], "2030-05-30 07:30:00", "330"),
+            crew_row(1, "deckhand", roster["CREW_001"], "2030-05-30 07:30:00", "5:30"),
             crew_row(2, "deckhand"),  # an open deckhand slot
         )
     assert response.status_code == 200
@@ -75,12 +75,12 @@ def test_the_change_form_shows_the_crew_and_warns_of_unavailable_members(
     # Prefilled: the captain's row, call time an hour before boarding, shift charter + 2 h.
     assert f'<option value="{roster["CAP_001"].pk}" selected>' in page
     assert 'name="crew_0_call_at_1" value="08:00:00"' in page
-    assert 'name="crew_0_shift_minutes" value="300"' in page
+    assert 'name="crew_0_shift_minutes" value="5:00"' in page  # in hours
     Unavailability.objects.create(member=roster["CREW_002"], day=date(2030, 5, 30))
     make_member("CREW_009", "Kai Moss", "crew009@crew.example.com", ["deckhand"])
     data = post_data(booking)
-    data.update(crew_row(0, "captain", roster["CAP_001"], "2030-05-30 08:00:00", "300"))
-    data.update(crew_row(1, "deckhand", roster["CREW_002"], "2030-05-30 08:00:00", "300"))
+    data.update(crew_row(0, "captain", roster["CAP_001"], "2030-05-30 08:00:00", "5"))
+    data.update(crew_row(1, "deckhand", roster["CREW_002"], "2030-05-30 08:00:00", "5"))
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url, data, follow=True)
     assert response.status_code == 200
