@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 
+from bookings.audit_format import change_lines
+from bookings.models import AuditEntry
 from crew import offers
 from crew.models import Offer, Slot
 from jada.models import PipelineRun
@@ -102,3 +104,25 @@ def test_a_member_away_that_day_is_a_warning_not_a_block(client, token, roster):
     assert any(w.startswith("Sam Ortiz (CREW_002) marked Thu 30 May 2030") for w in warnings)
     doc = client.get(f"/api/bookings/{response.json()['id']}", headers={"X-Dashboard-Token": token})
     assert doc.json()["warnings"] == warnings
+
+
+def test_the_audit_log_says_the_api_opened_and_withdrew_a_slot_and_who_took_it(
+    client, token, django_capture_on_commit_callbacks
+):
+    def crew_entry() -> list[str]:
+        return change_lines(AuditEntry.objects.filter(changes__has_key="crew").latest("pk"))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        post(client, write_up(crew_assignments=OPEN[:1]), token=token)
+        post(client, write_up(crew_assignments=OPEN), token=token)
+    assert crew_entry() == ["Crew: opened a deckhand slot"]
+    assert AuditEntry.objects.latest("pk").via == "api"
+    with django_capture_on_commit_callbacks(execute=True):
+        offers.offer_take(offer=Offer.objects.get(member__code="CREW_003"))
+    assert crew_entry() == ["Crew: Alex Kim took the deckhand slot"]
+    assert AuditEntry.objects.latest("pk").who == "Alex Kim"
+    more = [*OPEN, {"role": "deckhand", "duration_hours": 5}]
+    with django_capture_on_commit_callbacks(execute=True):
+        post(client, write_up(crew_assignments=more), token=token)
+        post(client, write_up(crew_assignments=OPEN), token=token)
+    assert crew_entry() == ["Crew: withdrew the deckhand slot"]
