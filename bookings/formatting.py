@@ -146,6 +146,10 @@ def length_minutes(text: str) -> int | None:
 class LengthInput(forms.TextInput):
     """Shows the stored minutes as hours:minutes ("3:00"); what was typed is shown as typed."""
 
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        # "4:30" is short: a narrow box keeps the crew event page's rows within 1280 px.
+        super().__init__({"size": 6, **(attrs or {})})
+
     def format_value(self, value: Any) -> str | None:
         if isinstance(value, int):
             return length_input_text(value)

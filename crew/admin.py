@@ -130,6 +130,8 @@ class AssignmentForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # The booking form's and the audit log's word for it ("call time").
+        self.fields["call_at"].label = "Call time"
         self.fields["call_at"].help_text = f"In {zone_name()}."
         if self.instance.pk:
             # Another member is another assignment: remove this row and add one instead.

@@ -265,6 +265,7 @@ def test_shifts_are_typed_and_shown_in_hours_on_the_crew_event_page(client, alic
     url = reverse("admin:crew_crewevent_change", args=[event.pk])
     page = client.get(url).content.decode()
     assert "Shift (hours)" in page and "Shift (minutes)" not in page
+    assert "Call time" in page and "Call at" not in page  # as on the booking form
     assert 'name="assignments-0-shift_minutes" value="5:00"' in page
     data = formset_data(event, [])
     data["assignments-0-shift_minutes"] = "4.5"

@@ -126,6 +126,9 @@ def test_the_operator_reads_the_admin_at_1280(live_server, desktop, alice, dock,
     page.select_option("#id_add_slot", "deckhand")
     page.locator("input[name=_continue]").click()
     page.wait_for_load_state()
+    # The shifts' boxes are narrow ("5:30"): the inline's rows fit the page.
+    assert no_horizontal_scroll(page), page.evaluate("document.documentElement.scrollWidth")
+    screenshot(page, "admin-crew-event-1280")
 
     page.goto(change)
     audit = page.inner_text(".audit-log")
