@@ -1,4 +1,4 @@
-"""The audit entry of a crew change: names and shifts, never money, so any app may write one."""
+"""The audit entry of a crew change: names, roles and shifts of members and open slots, no money."""
 
 from __future__ import annotations
 
