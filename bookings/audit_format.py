@@ -82,7 +82,9 @@ def crew_lines(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> lis
     """ "Crew: added Dana Cole (deckhand)", one line per member or open slot that changed.
 
     Rows are members (`code`, `name`, `role`, …) and open slots (`slot`, `role`, …); a member
-    row carrying the `slot` it filled reads "Crew: Jo Park took the deckhand slot".
+    row carrying the `slot` it filled reads "Crew: Jo Park took the deckhand slot", one whose
+    `declined` turns true "Crew: Dana Cole declined (deckhand)", and a slot opened `deactivated`
+    in someone's place says so first ("Crew: Sam Ortiz deactivated (deckhand)").
     """
     was = {_crew_key(row): row for row in before}
     now = {_crew_key(row): row for row in after}
@@ -91,6 +93,8 @@ def crew_lines(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> lis
     for key, row in now.items():
         if key not in was:
             if not row.get("code"):
+                if row.get("deactivated") and row.get("place_of"):
+                    lines.append(f"Crew: {row['place_of']} deactivated ({row.get('role')})")
                 place = f" in {row['place_of']}'s place" if row.get("place_of") else ""
                 lines.append(f"Crew: opened a {row.get('role')} slot{place}")
             elif f"slot {row.get('slot')}" in was:
@@ -98,6 +102,11 @@ def crew_lines(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> lis
             else:
                 lines.append(f"Crew: added {_crew_member(row)}")
             continue
+        if row.get("code") and bool(row.get("declined")) != bool(was[key].get("declined")):
+            # The member's answer, not the roster, changed: a decline, or one taken back.
+            name = row.get("name") or row["code"]
+            done = f"{name} declined" if row.get("declined") else f"{name}'s decline undone"
+            lines.append(f"Crew: {done} ({row.get('role')})")
         old, new = _crew_shift(was[key]), _crew_shift(row)
         parts = [f"{part} {old[part]} → {new[part]}" for part in new if old[part] != new[part]]
         if parts:

@@ -73,7 +73,7 @@ class CrewMemberAdmin(admin.ModelAdmin):
         services.crew_member_save(member=obj)
         if change and "active" in form.changed_data and not obj.active:
             events = services.member_upcoming_events(obj)
-            opened = dispatch.member_deactivated(member=obj)
+            opened = dispatch.member_deactivated(member=obj, by=request.user, via="admin")
             if events:
                 # Deactivating stops their emails and links; the charters still need a crew.
                 listed = "; ".join(f"{e.title}, {when_text(e.starts_at)}" for e in events)

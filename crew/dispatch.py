@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -30,6 +31,8 @@ from crew.models import (
     SlotOrigin,
     Unavailability,
 )
+from crew.selectors import crew_roster
+from crew.signals import crew_changed_by_operator
 
 logger = logging.getLogger(__name__)
 
@@ -290,8 +293,15 @@ def event_offering_set(*, event: CrewEvent, on: bool, now: datetime | None = Non
         return offered
 
 
-def member_deactivated(*, member: CrewMember, now: datetime | None = None) -> list[Slot]:
-    """A member leaves the roster: each of their upcoming places opens as a slot."""
+def member_deactivated(
+    *,
+    member: CrewMember,
+    by: AbstractBaseUser | None = None,
+    via: str = "admin",
+    now: datetime | None = None,
+) -> list[Slot]:
+    """A member leaves the roster: each of their upcoming places opens as a slot, and each
+    charter's audit log says so as the change of `by` (the operator who deactivated them)."""
     now = now or timezone.now()
     opened = []
     with transaction.atomic():
@@ -303,6 +313,8 @@ def member_deactivated(*, member: CrewMember, now: datetime | None = None) -> li
             .exclude(state=AssignmentState.DECLINED)
         )
         for assignment in places:
+            booking_id = assignment.event.booking_id
+            before = crew_roster(booking_id)
             slot = slot_open_for(
                 assignment=assignment,
                 origin=SlotOrigin.DEACTIVATED,
@@ -311,6 +323,14 @@ def member_deactivated(*, member: CrewMember, now: datetime | None = None) -> li
             )
             if slot is not None:
                 opened.append(slot)
+                crew_changed_by_operator.send(
+                    sender=Slot,
+                    booking_id=booking_id,
+                    before=before,
+                    after=crew_roster(booking_id),
+                    by=by,
+                    via=via,
+                )
     return opened
 
 

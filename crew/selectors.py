@@ -11,12 +11,14 @@ from django.db.models import Count, Exists, OuterRef, Q
 from bookings import formatting
 from crew.models import (
     Assignment,
+    AssignmentState,
     ChecklistItem,
     CrewEvent,
     CrewMember,
     EventStatus,
     Role,
     Slot,
+    SlotOrigin,
 )
 
 
@@ -27,7 +29,8 @@ def event_id_for_booking(booking_id: int) -> int | None:
 
 def crew_roster(booking_id: int) -> list[dict[str, Any]]:
     """The charter's crew as the audit log keeps it: each member (who, role, call time, shift,
-    the open slot they took) and each open slot, names stored so the log reads without crew."""
+    the open slot they took, whether they declined) and each open slot (whose place it is, and
+    why it opened when that was a deactivation), names stored so the log reads without crew."""
     roles = {value: str(label).lower() for value, label in Role.choices}
     members = (
         Assignment.objects.filter(event__booking_id=booking_id, removed_at__isnull=True)
@@ -53,6 +56,9 @@ def crew_roster(booking_id: int) -> list[dict[str, Any]]:
         filled = getattr(a, "filled_slot", None)
         if filled is not None:
             row["slot"] = filled.pk
+        if a.state == AssignmentState.DECLINED:
+            # Only when true: rows recorded before the key existed read the same.
+            row["declined"] = True
         rows.append(row)
     return rows + [
         {
@@ -62,6 +68,7 @@ def crew_roster(booking_id: int) -> list[dict[str, Any]]:
             "shift_minutes": s.shift_minutes,
             # A place someone left (declined, removed): whose it was.
             **({"place_of": s.vacated_by.name} if s.vacated_by else {}),
+            **({"deactivated": True} if s.origin == SlotOrigin.DEACTIVATED else {}),
         }
         for s in slots
     ]

@@ -93,6 +93,20 @@ def crew_change_by_member_record(
     crew_change_log(booking_id=booking_id, before=before, after=after, via="crew", by_name=by_name)
 
 
+def crew_change_by_operator_record(
+    sender: object,
+    *,
+    booking_id: int,
+    before: list[dict[str, Any]],
+    after: list[dict[str, Any]],
+    by: AbstractBaseUser | None,
+    via: str,
+    **kwargs: object,
+) -> None:
+    """An operator's crew change made on crew's side (crew.signals: a member deactivated)."""
+    crew_change_log(booking_id=booking_id, before=before, after=after, by=by, via=via)
+
+
 def crew_plan_differs(
     *, booking_id: int, plan: Sequence[PlannedAssignment] | None, duration_minutes: int
 ) -> bool:

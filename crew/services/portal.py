@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from crew import dispatch
 from crew.models import Assignment, AssignmentState, ChecklistItem, CrewMember, SlotOrigin
+from crew.selectors import crew_roster
+from crew.signals import crew_changed_by_member
 
 logger = logging.getLogger(__name__)
 
@@ -30,13 +32,19 @@ def assignment_respond(
         if current.removed_at is not None or current.event.is_cancelled:
             raise NotAllowed("This charter is no longer yours to answer.")
         was = current.state
+        # Declining, or taking a decline back, changes who is on the charter: audited (below).
+        flips = accepted == (was == AssignmentState.DECLINED)
+        booking_id = current.event.booking_id
+        before = None
+        if flips:
+            before = crew_roster(booking_id)
+            current.member = CrewMember.objects.get(pk=current.member_id)
         current.state = AssignmentState.ACCEPTED if accepted else AssignmentState.DECLINED
         current.decline_reason = "" if accepted else reason.strip()[:300]
         current.responded_at = now
         current.save(update_fields=["state", "decline_reason", "responded_at"])
         # A decline opens the place (operators told, offers out); taking it back closes it.
         if not accepted and was != AssignmentState.DECLINED:
-            current.member = CrewMember.objects.get(pk=current.member_id)
             dispatch.slot_open_for(
                 assignment=current,
                 origin=SlotOrigin.DECLINED,
@@ -48,6 +56,14 @@ def assignment_respond(
                 dispatch.slot_reclaim(assignment=current, now=now)
             except dispatch.PlaceTaken as e:
                 raise NotAllowed(str(e)) from e
+        if before is not None:
+            crew_changed_by_member.send(
+                sender=Assignment,
+                booking_id=booking_id,
+                before=before,
+                after=crew_roster(booking_id),
+                by_name=current.member.name,
+            )
     for name in ("state", "decline_reason", "responded_at"):
         setattr(assignment, name, getattr(current, name))
     logger.info("assignment %s %s", assignment.pk, current.state)
