@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from bench.services import TOKEN
@@ -143,13 +143,16 @@ def wait_done(booking_ids, *, timeout: float = 300) -> float:
 
 
 def api_body(ref: str, start_day: int = 1) -> dict:
-    """The write-up's charter (the API's own example) with one deckhand, on a day of its own."""
+    """The write-up's charter (the API's own example) with one deckhand, on a day of its own.
+
+    Days from 2060: after every other figure's charters, so the vessel is free on each.
+    """
     from jada.api.schemas import EXAMPLE  # after django.setup(): the schemas read the models
 
     return {
         **EXAMPLE,
         "external_ref": ref,
-        "charter_date": f"2033-{1 + start_day // 28 % 12:02}-{1 + start_day % 28:02}",
+        "charter_date": f"{date(2060, 1, 1) + timedelta(days=start_day)}",
         "crew_assignments": [{"crew_id": "CREW_001", "role": "deckhand", "duration_hours": 5}],
         "notes": "bench",
     }

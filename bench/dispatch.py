@@ -21,7 +21,8 @@ def bench_dispatch(quick: bool, *, row, worker, create_booking) -> None:
         code = f"DECK_{n:04}"
         if not CrewMember.objects.filter(code=code).exists():
             make_member(code, f"Spare Hand{n}", f"deck{n:04}@crew.example.com", [Role.DECKHAND])
-    booking_id = create_booking(start=datetime(2035, 6, 1, 17, tzinfo=UTC))
+    # A day no other figure books (the import's charters run from 2034 to 2043).
+    booking_id = create_booking(start=datetime(2059, 6, 1, 17, tzinfo=UTC))
     decliner = Assignment.objects.get(event__booking_id=booking_id, member__code="CREW_002")
     offers = Offer.objects.filter(slot__event__booking_id=booking_id)
     with worker("dispatch", "--pool=threads", "--concurrency=4"):
