@@ -114,7 +114,7 @@ def facts_changes(told: dict[str, Any], facts: GuestFacts) -> list[str]:
         lines.append(f"Boarding time: {clock(after)} (was {clock(before)})")
     if told.get("duration_minutes") != now["duration_minutes"]:
         was = _duration_label(int(told.get("duration_minutes") or 0))
-        lines.append(f"Duration: {_duration_label(facts.duration_minutes)} (was {was})")
+        lines.append(f"Charter length: {_duration_label(facts.duration_minutes)} (was {was})")
     if told.get("guest_count") != now["guest_count"]:
         lines.append(f"Guests: {facts.guest_count} (was {told.get('guest_count')})")
     if (told.get("dock_name"), told.get("dock_address")) != (facts.dock_name, facts.dock_address):

@@ -62,3 +62,17 @@ def test_a_page_rendered_after_the_charter_does_not_say_confirmed(dock, roster, 
     text = re.sub(r'href="data:[^"]*"', "", html)
     assert "confirmed" not in text.lower()
     assert "This charter has taken place" in html
+
+
+def test_the_charter_length_is_named_as_everywhere_else(dock, booking):
+    guest_notify(booking_id=booking.pk)
+    first = mail.outbox[-1]
+    booking_save(data=booking_data(dock, duration_minutes=240), via="test")
+    guest_notify(booking_id=booking.pk)
+    update = mail.outbox[-1]
+    assert "- Charter length: 4 hours (was 3 hours)" in update.body, update.body
+    _, rendered = rendered_for(booking)
+    page = rendered.html.decode()
+    assert "<dt>Charter length</dt><dd>4 hours, back by" in page
+    for text in (first.body, first.alternatives[0][0], update.body, page):
+        assert "Charter length" in text and "Duration" not in text
