@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -32,3 +33,19 @@ def crew_change_log(
         changes={"crew": [before, after]},
         touches_money=False,
     )
+
+
+def created_entries_save(
+    *, entries: Sequence[AuditEntry], crews: dict[int, list[dict[str, Any]]]
+) -> None:
+    """Write new bookings' "created" entries (left unsaved by `crew_follows`) with each one's
+    first crew, booking id → rows as `crew.selectors.crew_roster` reads them: one insert.
+    The log then lists each member by name and role, and each open slot, as a crew change."""
+    for entry in entries:
+        if rows := crews.get(entry.booking_id):
+            # An open slot is told apart by its order: its id, a sequence's, would make an
+            # import's entries differ from the same rows saved one by one.
+            numbered = iter(range(1, len(rows) + 1))
+            rows = [{**row, "slot": next(numbered)} if not row.get("code") else row for row in rows]
+            entry.changes["crew"] = [[], rows]
+    AuditEntry.objects.bulk_create(entries)

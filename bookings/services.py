@@ -67,6 +67,9 @@ class UpsertResult:
     # Operational field names that changed (what crew and guests may need to hear about).
     changed: frozenset[str] = field(default_factory=frozenset)
     money_changed: bool = False
+    # A new booking's "created" entry; unsaved when the caller adds the first crew to it
+    # (`crew_follows`, then `bookings.audit.created_entries_save`).
+    created_entry: AuditEntry | None = None
 
 
 def _names(ids: list[Any], booking: Booking, field: str) -> list[Any]:
@@ -197,11 +200,13 @@ def booking_upsert(
     by: AbstractBaseUser | None = None,
     via: str,
     by_name: str = "",
+    crew_follows: bool = False,
 ) -> UpsertResult:
     """Create or update the booking keyed on (source, external_ref) with its Financials.
 
     Locks the row so concurrent identical requests serialise; the unique constraint catches
-    the race where both try to create.
+    the race where both try to create. `crew_follows`: a new booking's "created" entry is left
+    unsaved in the result, for the caller to write with the crew it then gives the charter.
     """
     with transaction.atomic():
         booking, financials = booking_lock(source=data.source, external_ref=data.external_ref)
@@ -212,7 +217,7 @@ def booking_upsert(
             financials.booking = booking
             financials.save(force_insert=True)
             entry = _created_entry(booking, financials, by=by, via=via, by_name=by_name)
-            if entry is not None:
+            if entry is not None and not crew_follows:
                 entry.save(force_insert=True)
             # Holds never block a write; an overlap with one is recorded and the operators told.
             booking_holds_reconcile(booking=booking)
@@ -221,6 +226,7 @@ def booking_upsert(
                 created=True,
                 changed=frozenset(OPERATIONAL_FIELDS),
                 money_changed=True,
+                created_entry=entry,
             )
         before = _snapshot(booking, financials)
 
@@ -291,14 +297,17 @@ def bookings_insert_new(
     by: AbstractBaseUser | None = None,
     via: str,
     by_name: str = "",
-) -> None:
+    crew_follows: bool = False,
+) -> list[AuditEntry]:
     """Write bookings built by `bookings_build_new`, with money and audit, in three inserts.
 
     The caller has looked the keys and the vessels' times up; the unique constraint (and the
     exclusion constraint on PostgreSQL) still stops a concurrent write (IntegrityError).
+    Returns the "created" entries; with `crew_follows` they are not saved: the caller writes
+    them with the crew it then gives the charters (`bookings.audit.created_entries_save`).
     """
     if not bookings:
-        return
+        return []
     with transaction.atomic(savepoint=False):
         Booking.objects.bulk_create(bookings)
         for booking in bookings:
@@ -307,8 +316,11 @@ def bookings_insert_new(
         entries = [
             _created_entry(b, b.financials, by=by, via=via, by_name=by_name) for b in bookings
         ]
-        AuditEntry.objects.bulk_create([entry for entry in entries if entry is not None])
+        created = [entry for entry in entries if entry is not None]
+        if not crew_follows:
+            AuditEntry.objects.bulk_create(created)
         bookings_holds_reconcile(bookings=bookings)
+    return created
 
 
 def _new_booking(data: BookingData, *, default: Vessel | None = None) -> tuple[Booking, Financials]:

@@ -31,7 +31,6 @@ def crew_roster(booking_id: int) -> list[dict[str, Any]]:
     """The charter's crew as the audit log keeps it: each member (who, role, call time, shift,
     the open slot they took, whether they declined) and each open slot (whose place it is, and
     why it opened when that was a deactivation), names stored so the log reads without crew."""
-    roles = {value: str(label).lower() for value, label in Role.choices}
     members = (
         Assignment.objects.filter(event__booking_id=booking_id, removed_at__isnull=True)
         .select_related("member", "filled_slot")
@@ -44,34 +43,48 @@ def crew_roster(booking_id: int) -> list[dict[str, Any]]:
         .select_related("vacated_by")
         .order_by("opened_at", "pk")
     )
-    rows: list[dict[str, Any]] = []
-    for a in members:
-        row = {
-            "code": a.member.code,
-            "name": a.member.name,
-            "role": roles.get(a.role, a.role),
-            "call_at": a.call_at.isoformat() if a.call_at else None,
-            "shift_minutes": a.shift_minutes,
-        }
-        filled = getattr(a, "filled_slot", None)
-        if filled is not None:
-            row["slot"] = filled.pk
-        if a.state == AssignmentState.DECLINED:
-            # Only when true: rows recorded before the key existed read the same.
-            row["declined"] = True
-        rows.append(row)
-    return rows + [
-        {
-            "slot": s.pk,
-            "role": roles.get(s.role, s.role),
-            "call_at": s.call_at.isoformat(),
-            "shift_minutes": s.shift_minutes,
-            # A place someone left (declined, removed): whose it was.
-            **({"place_of": s.vacated_by.name} if s.vacated_by else {}),
-            **({"deactivated": True} if s.origin == SlotOrigin.DEACTIVATED else {}),
-        }
-        for s in slots
-    ]
+    return [_member_row(a) for a in members] + [_slot_row(s) for s in slots]
+
+
+def crew_roster_new(assignments: Iterable[Assignment]) -> list[dict[str, Any]]:
+    """`crew_roster` of a new charter's assignments just written (members attached), read from
+    them, not the table: they took no slot and answered nothing yet."""
+    ordered = sorted(assignments, key=lambda a: (a.member.name, a.member.code))
+    return [_member_row(a, new=True) for a in ordered]
+
+
+def _role_word(role: str) -> str:
+    return str(dict(Role.choices).get(role, role)).lower()
+
+
+def _member_row(a: Assignment, *, new: bool = False) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "code": a.member.code,
+        "name": a.member.name,
+        "role": _role_word(a.role),
+        "call_at": a.call_at.isoformat() if a.call_at else None,
+        "shift_minutes": a.shift_minutes,
+    }
+    # A new assignment has no slot: asking would cost a read.
+    filled = None if new else getattr(a, "filled_slot", None)
+    if filled is not None:
+        row["slot"] = filled.pk
+    if a.state == AssignmentState.DECLINED:
+        # Only when true: rows recorded before the key existed read the same.
+        row["declined"] = True
+    return row
+
+
+def _slot_row(s: Slot) -> dict[str, Any]:
+    return {
+        "slot": s.pk,
+        "role": _role_word(s.role),
+        "call_at": s.call_at.isoformat(),
+        "shift_minutes": s.shift_minutes,
+        # A place someone left (declined, removed): whose it was.
+        **({"place_of": s.vacated_by.name} if s.vacated_by else {}),
+        **({"deactivated": True} if s.origin == SlotOrigin.DEACTIVATED else {}),
+    }
 
 
 # Overlaps listed per event; past this, one line says how many more (a roster pasted twice

@@ -16,7 +16,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from bookings.audit import crew_change_log
+from bookings.audit import created_entries_save, crew_change_log
 from bookings.formatting import stamp_text
 from bookings.models import Booking, Dock
 from bookings.money import money_text
@@ -30,7 +30,7 @@ from bookings.services import (
 )
 from crew.dispatch_plans import open_items_settled, slot_items
 from crew.models import Assignment, CrewMember
-from crew.selectors import crew_roster, event_id_for_booking
+from crew.selectors import crew_roster, crew_roster_new, event_id_for_booking
 from crew.services import CrewSyncResult, PlannedAssignment, default_shift_minutes
 from jada import pipeline
 from jada.models import PipelineRun
@@ -105,6 +105,16 @@ def crew_change_by_operator_record(
 ) -> None:
     """An operator's crew change made on crew's side (crew.signals: a member deactivated)."""
     crew_change_log(booking_id=booking_id, before=before, after=after, by=by, via=via)
+
+
+def first_crew(
+    *, booking_id: int, plan: Sequence[PlannedAssignment] | None, crew: CrewSyncResult
+) -> list[dict[str, Any]]:
+    """A new charter's crew as its "created" entry lists it, from the assignments just written
+    (no read); a plan that opened slots is read back, as its slots were written one by one."""
+    if plan and slot_items(plan):
+        return crew_roster(booking_id)
+    return crew_roster_new(crew.added)
 
 
 def crew_plan_differs(
@@ -187,16 +197,22 @@ def booking_save(
     race: the caller may try again).
     """
     with transaction.atomic():
-        upsert = booking_upsert(data=data, by=by, via=via, by_name=by_name)
+        upsert = booking_upsert(data=data, by=by, via=via, by_name=by_name, crew_follows=True)
         booking = upsert.booking
         if upsert.created:
             # Nothing to compare with: the crew event, checklists, page and run are all new.
+            crews: list[CrewSyncResult] = []
             run = pipeline.start(
                 booking.pk,
                 changed=upsert.changed,
                 created=True,
                 crew_plan=plan,
                 new_booking=booking_projection(booking),
+                crews=crews,
+            )
+            created_entries_save(
+                entries=[upsert.created_entry] if upsert.created_entry else [],
+                crews={booking.pk: first_crew(booking_id=booking.pk, plan=plan, crew=crews[0])},
             )
             return BookingSaved(
                 booking=booking,
@@ -250,15 +266,28 @@ def bookings_save_planned(
     meanwhile by someone else raises IntegrityError, having written nothing.
     """
     with transaction.atomic(savepoint=False):
-        bookings_insert_new(
-            bookings=[booking for booking, _ in items], by=by, via=via, by_name=by_name
+        entries = bookings_insert_new(
+            bookings=[booking for booking, _ in items],
+            by=by,
+            via=via,
+            by_name=by_name,
+            crew_follows=True,
         )
-        return pipeline.start_many(
+        started = pipeline.start_many(
             [booking_projection(booking) for booking, _ in items],
             changed=OPERATIONAL_FIELDS,
             crew_plans=[plan for _, plan in items],
             members=members,
         )
+        # The "created" entries list the first crew, as `booking_save`'s do.
+        created_entries_save(
+            entries=entries,
+            crews={
+                booking.pk: first_crew(booking_id=booking.pk, plan=plan, crew=crew)
+                for (booking, plan), (_, crew) in zip(items, started, strict=True)
+            },
+        )
+        return started
 
 
 # Dock fields that crew emails, the portal and the guest page show.

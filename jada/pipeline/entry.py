@@ -46,6 +46,7 @@ def start(
     crew_plan: Sequence[PlannedAssignment] | None = None,
     reason: str | None = None,
     new_booking: OperationalBooking | None = None,
+    crews: list[CrewSyncResult] | None = None,
 ) -> PipelineRun:
     """Record the database stages now and queue the outside-world stages after commit.
 
@@ -54,14 +55,20 @@ def start(
 
     `new_booking`: the projection of a booking just created (nothing of its pipeline exists
     yet), whose stages are then recorded without reading anything first (`start_many`).
+    `crews`: given, the crew sync's result is appended to it (a new charter's first crew, which
+    its "created" audit entry lists, as written: no read back).
     """
     if new_booking is not None:
-        [(run, _)] = start_many([new_booking], changed=changed, crew_plans=[crew_plan])
+        [(run, crew)] = start_many([new_booking], changed=changed, crew_plans=[crew_plan])
+        if crews is not None:
+            crews.append(crew)
         return run
     changed = frozenset(changed)
     with transaction.atomic():
         booking = booking_operational(booking_id)
         crew = crew_event_sync(booking=booking, plan=crew_plan)
+        if crews is not None:
+            crews.append(crew)
         guest_page_ensure(booking=booking)
         guest_needed = created or bool(changed & GUEST_FIELDS)
         now = timezone.now()
