@@ -9,8 +9,8 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from crew.models import Assignment, AssignmentState, CrewEvent
-from crew.services import PlannedAssignment
+from crew.models import Assignment, AssignmentState, CrewEvent, CrewMember
+from crew.services import PlannedAssignment, assignment_respond
 from jada.models import Stage, StageRun, StageState
 from jada.services import booking_save
 from tests.e2e.browser import screenshot
@@ -72,6 +72,7 @@ def test_the_operator_reads_the_admin_at_1280(live_server, desktop, alice, dock,
             plan=[
                 PlannedAssignment(member_code="CAP_001", role="captain"),
                 PlannedAssignment(member_code="CREW_001", role="deckhand"),
+                PlannedAssignment(member_code="CREW_002", role="deckhand"),
             ],
             via="test",
         ).booking
@@ -130,10 +131,29 @@ def test_the_operator_reads_the_admin_at_1280(live_server, desktop, alice, dock,
     assert no_horizontal_scroll(page), page.evaluate("document.documentElement.scrollWidth")
     screenshot(page, "admin-crew-event-1280")
 
+    # Sam leaves the roster (the operator unticks him); Dana declines in the portal: the log
+    # names both, and the places each opens, beside the first crew the "created" entry lists.
+    sam = CrewMember.objects.get(code="CREW_002")
+    page.goto(f"{base}/admin/crew/crewmember/{sam.pk}/change/")
+    page.uncheck("#id_active")
+    page.locator("input[name=_save]").click()
+    page.wait_for_load_state()
+    assert "Sam Ortiz is still assigned to 1 upcoming charter(s)" in page.inner_text(".messagelist")
+    dana = Assignment.objects.get(event=event, member__code="CREW_001")
+    assignment_respond(assignment=dana, accepted=False, reason="Sick")
+
     page.goto(change)
     audit = page.inner_text(".audit-log")
     assert "Crew: changed Marco Reyes (captain): shift 5 h → 5 h 30 min" in audit, audit
     assert "Crew: opened a deckhand slot" in audit, audit
+    for line in (
+        "Crew: added Sam Ortiz (deckhand)",
+        "Crew: Sam Ortiz deactivated (deckhand)",
+        "Crew: opened a deckhand slot in Sam Ortiz's place",
+        "Crew: Dana Cole declined (deckhand)",
+        "Crew: opened a deckhand slot in Dana Cole's place",
+    ):
+        assert line in audit, audit
     assert "CAP_001" not in audit
     assert page.get_by_role("button", name=re.compile("Retry failed stages")).count() == 1
     assert no_horizontal_scroll(page)
