@@ -242,8 +242,8 @@ def _conflict_rows(bookings: dict[int, Booking], row: Callable[..., None]) -> No
         hold = conflicts[0].hold
         more = f" (and {len(conflicts) - 1} more)" if len(conflicts) > 1 else ""
         problem = (
-            f"Conflicts with a {hold.get_source_display()} calendar hold on "
-            f"{hold.subscription.name}, {stamp_span_text(hold.starts_at, hold.ends_at)}{more}: "
+            f"Conflicts with a hold in the {hold.get_source_display()} calendar "
+            f"“{hold.subscription.name}”, {stamp_span_text(hold.starts_at, hold.ends_at)}{more}: "
             "check with the marketplace, then move or cancel one."
         )
         # The charter's month in the calendar, its vessel only: charter and hold side by side.

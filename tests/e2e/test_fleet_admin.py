@@ -114,6 +114,6 @@ def test_the_operator_reads_the_fleet_at_1280(
 
     page.goto(f"{base}/admin/")
     board = page.inner_text("#needs-attention")
-    assert "Conflicts with a GetMyBoat calendar hold on GetMyBoat listing of Jada" in board
+    assert "Conflicts with a hold in the GetMyBoat calendar “GetMyBoat listing of Jada”" in board
     screenshot(page, "admin-index-conflict-1280")
     assert no_horizontal_scroll(page), page.evaluate("document.documentElement.scrollWidth")

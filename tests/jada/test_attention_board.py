@@ -232,7 +232,7 @@ def test_a_marketplace_hold_over_a_charter_is_listed_with_a_link_to_its_calendar
     assert "Boatsetter BS-HELD" in html and f"{local:%a %Y-%m-%d %H:%M %Z}" in html
     span = stamp_span_text(first.starts_at, first.ends_at)
     assert (
-        f"Conflicts with a GetMyBoat calendar hold on GetMyBoat Jada, {span} (and 1 more): "
+        f"Conflicts with a hold in the GetMyBoat calendar “GetMyBoat Jada”, {span} (and 1 more): "
         "check with the marketplace, then move or cancel one." in html
     )
     calendar = reverse("admin:bookings_booking_calendar")
