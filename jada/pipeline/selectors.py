@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -27,9 +27,17 @@ def latest_run(booking_id: int) -> PipelineRun | None:
 
 
 def stage_states(booking_id: int) -> dict[str, str]:
-    """Stage name → state of the booking's latest run (the API's `pipeline` object)."""
-    run = latest_run(booking_id)
-    return {s.stage: s.state for s in run.stages.all()} if run else {}
+    """Stage name → state of the booking's latest run (the API's `pipeline` object), one read."""
+    latest = (
+        PipelineRun.objects.filter(booking_id=booking_id)
+        .order_by("-created_at", "-pk")
+        .values("pk")[:1]
+    )
+    return dict(
+        StageRun.objects.filter(run_id=Subquery(latest))
+        .order_by("pk")
+        .values_list("stage", "state")
+    )
 
 
 def booking_places(booking_id: int) -> list[tuple[str, str]]:

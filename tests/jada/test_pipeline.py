@@ -584,3 +584,18 @@ def test_stage_messages_are_acknowledged_only_once_a_stage_has_run():
     assert all(task.acks_late for task in [tasks.run_stage, tasks.resume_pipelines])
     assert celery_app.conf.task_reject_on_worker_lost is True
     assert celery_app.conf.worker_prefetch_multiplier == 1
+
+
+def test_stage_states_are_the_latest_runs_in_one_read(
+    dock, roster, templates, django_assert_num_queries
+):
+    booking = create(dock)
+    first = PipelineRun.objects.get(booking=booking)
+    pipeline.start(booking.pk, changed={"guest_count"})
+    latest = PipelineRun.objects.exclude(pk=first.pk).get(booking=booking)
+    StageRun.objects.filter(run=latest, stage=Stage.SUMMARY).update(state=StageState.FAILED)
+    with django_assert_num_queries(1):
+        states = pipeline.stage_states(booking.pk)
+    assert states == {s.stage: s.state for s in latest.stages.order_by("pk")}
+    assert states[Stage.SUMMARY] == StageState.FAILED
+    assert list(states) == [s.stage for s in latest.stages.order_by("pk")]  # the run's order
