@@ -74,10 +74,16 @@ def _render(kind: str, context: dict) -> tuple[str, str, str]:
 
 
 def assignment_context(
-    assignment: Assignment, *, kind: str, changes: Sequence[Change] = (), now: datetime
+    assignment: Assignment,
+    *,
+    kind: str,
+    changes: Sequence[Change] = (),
+    now: datetime,
+    crew: Sequence[Assignment] | None = None,
 ) -> dict:
+    """The templates' context; `crew` is `crew_of(assignment)` when the caller has read it."""
     event = assignment.event
-    crew = crew_of(assignment)
+    crew = crew_of(assignment) if crew is None else crew
     skipper = next((a.member for a in crew if a.role == Role.CAPTAIN), None)
     captain = skipper.first_name if skipper else None
     captain_phone = skipper.phone if skipper else ""
@@ -121,10 +127,18 @@ def assignment_context(
 
 
 def assignment_message(
-    assignment: Assignment, *, kind: str, changes: Sequence[Change] = (), now: datetime
+    assignment: Assignment,
+    *,
+    kind: str,
+    changes: Sequence[Change] = (),
+    now: datetime,
+    crew: Sequence[Assignment] | None = None,
 ) -> EmailMultiAlternatives:
-    """The email about one assignment (new, changed, cancelled, or a reminder)."""
-    context = assignment_context(assignment, kind=kind, changes=changes, now=now)
+    """The email about one assignment (new, changed, cancelled, or a reminder).
+
+    `crew`: `crew_of(assignment)`, read under the same lock, when the caller has it already.
+    """
+    context = assignment_context(assignment, kind=kind, changes=changes, now=now, crew=crew)
     subject, text, html = _render(kind, context)
     key = message_id(
         "crew",

@@ -124,7 +124,10 @@ def crew_notify(*, event_id: int, now: datetime | None = None) -> int:
                 assignment.save(update_fields=["notified_version", "notified_snapshot"])
             return None
         logger.info("crew %s email to assignment %s", kind, assignment.pk)
-        message = emails.assignment_message(assignment, kind=kind, changes=changes, now=now)
+        # The crew read for the snapshot is the one the email names: one query, not two.
+        message = emails.assignment_message(
+            assignment, kind=kind, changes=changes, now=now, crew=crew
+        )
         return message, (version, snapshot)
 
     def record(assignment: Assignment, told: tuple[int, dict]) -> list[str]:

@@ -35,7 +35,8 @@ class SendBusy(TimeoutError):
 def _locked(pk: int) -> Assignment:
     return (
         Assignment.objects.select_for_update(of=("self",))
-        .select_related("event", "member")
+        # The member's user signs the email's links (sesame): joined here, not read per email.
+        .select_related("event", "member__user")
         .get(pk=pk)
     )
 

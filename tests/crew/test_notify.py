@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 import pytest
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 
 from crew.models import Assignment
 from crew.services import PlannedAssignment, crew_notify
@@ -16,6 +18,8 @@ from tests.factories import WRITEUP_PLAN, charter
 from tests.helpers import by_address, ics_of
 
 NOW = datetime(2030, 5, 1, 12, 0, tzinfo=UTC)
+# Three members told: per member 9 statements (savepoints included), and the list of them.
+PINNED_NOTIFY_QUERIES = 28
 
 
 def calendar_part_method(message) -> str | None:
@@ -179,3 +183,16 @@ def test_an_smtp_error_raises_and_a_retry_sends_only_what_is_missing(event):
     assert sorted(told) == ["CAP_001", "CREW_001"]
     assert crew_notify(event_id=event.pk, now=NOW) == 1
     assert [m.to for m in mail.outbox[2:]] == [["crew002@crew.example.com"]]
+
+
+def test_each_email_costs_the_same_few_queries(event):
+    """Per member: the locked row with its event, member and user in one read, the crew once,
+    the claim and the record; the crew is not read again for the email, nor the user apart."""
+    with CaptureQueriesContext(connection) as captured:
+        assert crew_notify(event_id=event.pk, now=NOW) == 3
+    sql = [q["sql"] for q in captured.captured_queries]
+    crew_reads = [s for s in sql if s.startswith("SELECT") and "FOR UPDATE" not in s]
+    crew_reads = [s for s in crew_reads if 'FROM "crew_assignment"' in s and "NOT" in s]
+    assert len(crew_reads) == 3  # one per member's email
+    assert not [s for s in sql if s.startswith("SELECT") and 'FROM "auth_user"' in s]
+    assert len(sql) == PINNED_NOTIFY_QUERIES
