@@ -78,7 +78,11 @@ def _claim(stage_run_id: int, *, at: datetime) -> StageRun | StageOutcome:
         stage.save(
             update_fields=["state", "attempts", "started_at", "finished_at", "next_attempt_at"]
         )
-        PipelineRun.objects.filter(pk=stage.run_id).update(finished_at=None)
+        # Only a run noted as settled is written: the parallel stages of one run then never
+        # queue on its row's lock, held until each claim commits.
+        PipelineRun.objects.filter(pk=stage.run_id, finished_at__isnull=False).update(
+            finished_at=None
+        )
     return stage
 
 

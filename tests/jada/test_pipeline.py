@@ -12,7 +12,8 @@ import pytest
 import requests
 from django.conf import settings as django_settings
 from django.core import mail
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from bookings.models import Booking, Status
@@ -381,6 +382,38 @@ def test_a_stage_run_by_another_worker_is_not_run_again(dock, roster, ready):
     calls = []
     outcome = pipeline.stage_execute(stage_run_id=row.pk, fn=calls.append)
     assert (outcome.ran, outcome.state, calls) == (False, "running", [])
+
+
+def test_claiming_a_stage_reopens_a_settled_run_and_leaves_an_open_one_unwritten(
+    dock, roster, ready
+):
+    with transaction.atomic():
+        booking = booking_save(data=booking_data(dock), via="test").booking
+    crew, guest = (
+        StageRun.objects.get(run__booking=booking, stage=stage)
+        for stage in (Stage.CREW_NOTIFY, Stage.GUEST_PUBLISH)
+    )
+    settled_at = timezone.now() - timedelta(minutes=1)
+    PipelineRun.objects.filter(pk=crew.run_id).update(finished_at=settled_at)
+    seen: list[datetime | None] = []
+
+    def note(stage):
+        seen.append(PipelineRun.objects.get(pk=stage.run_id).finished_at)
+
+    pipeline.stage_execute(stage_run_id=crew.pk, fn=note)
+    assert seen == [None]  # reopened while the stage ran
+    # The run is open now (the guest stage is pending): claiming its sibling matches no run row
+    # (the reopening names settled runs only), so the two parallel stages of a run never wait
+    # on each other's claim for its row's lock.
+    with CaptureQueriesContext(connection) as captured:
+        pipeline.stage_execute(stage_run_id=guest.pk, fn=note)
+    assert seen == [None, None]
+    reopenings = [
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].startswith('UPDATE "jada_pipelinerun" SET "finished_at" = NULL')
+    ]
+    assert reopenings and all('"finished_at" IS NOT NULL' in sql for sql in reopenings)
 
 
 # --- The broker is down when the booking is saved -----------------------------------------------
