@@ -32,13 +32,12 @@ class SendBusy(TimeoutError):
     """Another run has been sending this assignment's email for a while; retry later."""
 
 
-def _locked(pk: int) -> Assignment:
-    return (
-        Assignment.objects.select_for_update(of=("self",))
+def _locked(pk: int, *, related: bool = True) -> Assignment:
+    rows = Assignment.objects.select_for_update(of=("self",))
+    if related:
         # The member's user signs the email's links (sesame): joined here, not read per email.
-        .select_related("event", "member__user")
-        .get(pk=pk)
-    )
+        rows = rows.select_related("event", "member__user")
+    return rows.get(pk=pk)
 
 
 def assignment_send_once(
@@ -51,7 +50,8 @@ def assignment_send_once(
 
     `prepare` runs under the row lock and returns (message, what `record` needs) or None when
     nothing is owed (saving any bookkeeping itself). `record` runs under the lock after the
-    send and returns the fields it changed.
+    send, on the row alone (its event and member are not read again), and returns the fields
+    it changed.
     """
     deadline = time.monotonic() + SEND_WAIT.total_seconds()
     while True:
@@ -76,7 +76,7 @@ def assignment_send_once(
         Assignment.objects.filter(pk=pk, sending_key=key).update(sending_key="", sending_at=None)
         raise
     with transaction.atomic():
-        assignment = _locked(pk)
+        assignment = _locked(pk, related=False)
         fields = record(assignment, payload)
         assignment.sending_key, assignment.sending_at = "", None
         assignment.save(update_fields=[*fields, *SENDING_FIELDS])

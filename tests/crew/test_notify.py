@@ -187,7 +187,8 @@ def test_an_smtp_error_raises_and_a_retry_sends_only_what_is_missing(event):
 
 def test_each_email_costs_the_same_few_queries(event):
     """Per member: the locked row with its event, member and user in one read, the crew once,
-    the claim and the record; the crew is not read again for the email, nor the user apart."""
+    the claim and the record; the crew is not read again for the email, nor the user apart,
+    nor the event and member when the email is recorded."""
     with CaptureQueriesContext(connection) as captured:
         assert crew_notify(event_id=event.pk, now=NOW) == 3
     sql = [q["sql"] for q in captured.captured_queries]
@@ -195,4 +196,10 @@ def test_each_email_costs_the_same_few_queries(event):
     crew_reads = [s for s in crew_reads if 'FROM "crew_assignment"' in s and "NOT" in s]
     assert len(crew_reads) == 3  # one per member's email
     assert not [s for s in sql if s.startswith("SELECT") and 'FROM "auth_user"' in s]
+    # The lock before the send reads the event, member and user with the row; the one after
+    # it (recording what was sent) the row alone.
+    reads = [s for s in sql if s.startswith("SELECT") and 'FROM "crew_assignment"' in s]
+    locks = [s for s in reads if "NOT" not in s and '"crew_assignment"."id" =' in s]
+    joined = [s for s in locks if "JOIN" in s]
+    assert (len(locks), len(joined)) == (6, 3)
     assert len(sql) == PINNED_NOTIFY_QUERIES
