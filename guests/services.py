@@ -299,9 +299,10 @@ def guest_notify(*, booking_id: int, force: bool = False, published: bool = Fals
     The page is published first, so the link in the email always works; `published` says the
     caller has just done that (the pipeline's guest stage), sparing a second render.
     """
-    if not _emails_allowed(booking_operational(booking_id)):
-        return False
     if not published:
+        # Checked first only to spare the page's publishing; the claim checks it again.
+        if not _emails_allowed(booking_operational(booking_id)):
+            return False
         guest_page_publish(booking_id=booking_id)
     deadline = time.monotonic() + SEND_WAIT.total_seconds()
     while (claim := _email_claim(booking_id, force=force)) is None:

@@ -66,6 +66,13 @@ def test_a_caller_that_just_published_is_not_published_for_again(booking):
         if q["sql"].startswith("SELECT") and "guests_guestpage" in q["sql"]
     ]
     assert len(reads) == 1
+    # The booking is read once too, under the page's lock (not also before it).
+    bookings = [
+        q
+        for q in ctx.captured_queries
+        if q["sql"].startswith("SELECT") and 'FROM "bookings_booking"' in q["sql"]
+    ]
+    assert len(bookings) == 1
     assert page_read(page_path) == before
     assert len(mail.outbox) == 1
 
@@ -136,6 +143,8 @@ def test_guest_emails_can_be_turned_off(booking, settings):
     settings.GUEST_EMAILS_ENABLED = False
     assert guest_notify(booking_id=booking.pk) is False
     assert guest_notify(booking_id=booking.pk, force=True) is False
+    # The pipeline's call, the page just published: refused under the page's lock alike.
+    assert guest_notify(booking_id=booking.pk, published=True) is False
     assert mail.outbox == []
 
 
@@ -143,6 +152,7 @@ def test_marketplaces_that_forbid_contacting_guests_are_respected(booking, setti
     settings.GUEST_EMAILS_BLOCKED_SOURCES = ["getmyboat", "boatsetter"]
     assert guest_notify(booking_id=booking.pk) is False
     assert guest_notify(booking_id=booking.pk, force=True) is False
+    assert guest_notify(booking_id=booking.pk, published=True) is False
     assert mail.outbox == []
 
 
