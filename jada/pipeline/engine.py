@@ -9,7 +9,7 @@ from datetime import datetime
 from functools import partial
 
 from django.db import transaction
-from django.db.models import BooleanField, ExpressionWrapper
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef
 from django.utils import timezone
 
 from jada.models import PipelineRun, Stage, StageRun, StageState
@@ -132,8 +132,15 @@ def _record_success(stage: StageRun, note: str | None, *, at: datetime) -> Stage
         next_attempt_at=None,
         detail=(note or "")[:255],
     )
-    if recorded and stage.stage != Stage.SUMMARY:
-        _summary_again_if_recovered(stage)
+    # One read after the record: what the last summary told, and whether anything is open.
+    told, open_ = (
+        PipelineRun.objects.filter(pk=stage.run_id)
+        .annotate(open=Exists(StageRun.objects.filter(run_id=OuterRef("pk")).exclude(settled())))
+        .values_list("summary_states", "open")
+        .first()
+    ) or (None, False)
+    if recorded and stage.stage != Stage.SUMMARY and _summary_again_if_recovered(stage, told):
+        open_ = True  # the summary is pending again
     logger.info(
         "stage %s of run %s (booking %s) succeeded, attempt %s: %s",
         stage.stage,
@@ -142,18 +149,19 @@ def _record_success(stage: StageRun, note: str | None, *, at: datetime) -> Stage
         stage.attempts,
         note or "done",
     )
-    run_settle(stage.run_id, now=at)
+    if not open_:
+        _run_finished(stage.run_id, now=at)
     return StageOutcome(StageState.SUCCEEDED, ran=True)
 
 
-def _summary_again_if_recovered(stage: StageRun) -> None:
+def _summary_again_if_recovered(stage: StageRun, told: dict | None) -> bool:
     """The summary told the operator this stage failed (or was retrying): tell them it recovered.
 
-    Its summary stage, done, runs again; it sends a note of the recovery (jada.summary).
+    `told` is the run's `summary_states`. Its summary stage, done, runs again; it sends a note
+    of the recovery (jada.summary). True when it was queued again.
     """
-    told = PipelineRun.objects.filter(pk=stage.run_id).values_list("summary_states", flat=True)
-    if (told.first() or {}).get(stage.stage) not in (StageState.FAILED, StageState.RETRYING):
-        return
+    if (told or {}).get(stage.stage) not in (StageState.FAILED, StageState.RETRYING):
+        return False
     again = StageRun.objects.filter(
         run_id=stage.run_id,
         stage=Stage.SUMMARY,
@@ -163,9 +171,14 @@ def _summary_again_if_recovered(stage: StageRun) -> None:
         from jada.pipeline.dispatch import dispatch  # dispatch imports this module
 
         transaction.on_commit(partial(dispatch, stage.run_id))
+    return bool(again)
+
+
+def _run_finished(run_id: int, *, now: datetime) -> None:
+    PipelineRun.objects.filter(pk=run_id, finished_at__isnull=True).update(finished_at=now)
 
 
 def run_settle(run_id: int, *, now: datetime) -> None:
     """Note when a run has nothing left in progress or scheduled."""
     if not StageRun.objects.filter(run_id=run_id).exclude(settled()).exists():
-        PipelineRun.objects.filter(pk=run_id, finished_at__isnull=True).update(finished_at=now)
+        _run_finished(run_id, now=now)

@@ -31,6 +31,7 @@ pytestmark = pytest.mark.django_db
 
 PLAN = SAME_SHIFT_PLAN
 OUTSIDE = ("crew_notify", "guest_publish", "summary")
+RECORDED_SUCCESS = """UPDATE "jada_stagerun" SET "state" = 'succeeded'"""
 
 
 def change(dock, **overrides):
@@ -414,6 +415,28 @@ def test_claiming_a_stage_reopens_a_settled_run_and_leaves_an_open_one_unwritten
         if q["sql"].startswith('UPDATE "jada_pipelinerun" SET "finished_at" = NULL')
     ]
     assert reopenings and all('"finished_at" IS NOT NULL' in sql for sql in reopenings)
+
+
+def test_a_stage_s_success_is_recorded_with_one_read_of_its_run(dock, roster, ready):
+    with transaction.atomic():
+        booking = booking_save(data=booking_data(dock), via="test").booking
+    rows = {
+        row.stage: row for row in StageRun.objects.filter(run__booking=booking, stage__in=OUTSIDE)
+    }
+    for stage in OUTSIDE:
+        with CaptureQueriesContext(connection) as captured:
+            outcome = pipeline.stage_execute(stage_run_id=rows[stage].pk, fn=lambda row: "done")
+        assert outcome.state == "succeeded"
+        sql = [q["sql"] for q in captured.captured_queries]
+        done = next(i for i, q in enumerate(sql) if q.startswith(RECORDED_SUCCESS))
+        after = sql[done + 1 :]
+        # What the last summary told and whether any stage is open, in one statement; then the
+        # run's finish, once its last stage is done.
+        assert len([q for q in after if q.startswith("SELECT")]) == 1
+        finished = [q for q in after if q.startswith('UPDATE "jada_pipelinerun"')]
+        assert len(finished) == (stage == "summary")
+    run = PipelineRun.objects.get(booking=booking)
+    assert run.finished_at is not None
 
 
 # --- The broker is down when the booking is saved -----------------------------------------------
