@@ -8,6 +8,7 @@ import re
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import formataddr, parseaddr
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, quote_plus, urlsplit
 
@@ -196,33 +197,62 @@ def render_ics(page: GuestPage, facts: GuestFacts, *, method: str = PUBLISH) -> 
 
     `method` is PUBLISH (the page's link, the emails) or CANCEL (the cancellation email).
     """
-    brand = settings.GUEST_BRAND_NAME
-    host = urlsplit(settings.GUEST_SITE_URL).hostname or "localhost"
+    # The time of this version (RFC 5546: when it was created); an unchanged page keeps it, so
+    # it renders the same bytes.
+    version_at = page.revised_at or page.created_at or facts.starts_at
+    return _ics(
+        page.pk,
+        page.revision,
+        version_at.astimezone(UTC),
+        page.url,
+        facts,
+        method,
+        (
+            settings.GUEST_BRAND_NAME,
+            settings.GUEST_SITE_URL,
+            settings.DEFAULT_FROM_EMAIL,
+            settings.GUEST_CONTACT_PHONE,
+            settings.GUEST_CONTACT_EMAIL,
+        ),
+    )
+
+
+# Keyed on everything the entry says: the guest stage renders the page's entry, then the same
+# entry again for the email, and icalendar's serialising is a good part of the stage's time.
+@lru_cache(maxsize=64)
+def _ics(
+    page_pk: int,
+    revision: int,
+    version_at: datetime,
+    url: str,
+    facts: GuestFacts,
+    method: str,
+    named: tuple[str, str, str, str, str],
+) -> bytes:
+    brand, site_url, from_email, contact_phone, contact_email = named
+    host = urlsplit(site_url).hostname or "localhost"
     calendar = Calendar()
     calendar.add("prodid", f"-//{brand}//Guest page//EN")
     calendar.add("version", "2.0")
     calendar.add("method", method)
     event = Event()
     # The page id, not the session id: the UID must not carry the page's secret.
-    event.add("uid", f"guest-page-{page.pk}@{host}")
-    # The time of this version (RFC 5546: when it was created); an unchanged page keeps it, so
-    # it renders the same bytes.
-    version_at = page.revised_at or page.created_at or facts.starts_at
-    event.add("dtstamp", version_at.astimezone(UTC))
-    event.add("sequence", page.revision)
+    event.add("uid", f"guest-page-{page_pk}@{host}")
+    event.add("dtstamp", version_at)
+    event.add("sequence", revision)
     # RFC 5546 §3.2: PUBLISH and CANCEL carry exactly one ORGANIZER, the address guests get mail
     # from, named as the brand.
-    organizer = vCalAddress(f"mailto:{parseaddr(settings.DEFAULT_FROM_EMAIL)[1]}")
+    organizer = vCalAddress(f"mailto:{parseaddr(from_email)[1]}")
     organizer.params["cn"] = vText(brand)
     event["organizer"] = organizer
     event.add("dtstart", facts.starts_at)
     event.add("dtend", facts.ends_at)
     event.add("summary", f"{'Cancelled: ' if facts.cancelled else ''}{brand} charter")
     event.add("location", ", ".join(p for p in (facts.dock_name, facts.dock_address) if p))
-    contact = f"Questions: {settings.GUEST_CONTACT_PHONE} or {settings.GUEST_CONTACT_EMAIL}"
-    description = (facts.dock_directions, f"Details: {page.url}", contact)
+    contact = f"Questions: {contact_phone} or {contact_email}"
+    description = (facts.dock_directions, f"Details: {url}", contact)
     event.add("description", "\n\n".join(part for part in description if part))
-    event.add("url", page.url)
+    event.add("url", url)
     event.add("status", "CANCELLED" if facts.cancelled else "CONFIRMED")
     calendar.add_component(event)
     return calendar.to_ical()

@@ -15,7 +15,7 @@ from icalendar import Calendar
 from bookings.models import VESSEL_GUEST_NAME_MAX_BYTES, Booking, Dock
 from bookings.selectors import booking_operational
 from guests.models import GuestPage
-from guests.render import GuestFacts, page_revise, render_page
+from guests.render import CANCEL, GuestFacts, _ics, page_revise, render_ics, render_page
 from jada.services import booking_save
 from tests.factories import booking_data
 from tests.helpers import page_ics_of as ics_of
@@ -202,3 +202,18 @@ def test_durations_read_naturally(dock, roster, templates, minutes, label):
     booking = booking_save(data=booking_data(dock, duration_minutes=minutes), via="test").booking
     _, rendered = rendered_for(booking)
     assert f"{label}, back by" in rendered.html.decode()
+
+
+def test_a_version_s_calendar_entry_is_serialised_once(booking, settings):
+    # The guest stage renders the page's entry, then the email's: the same bytes, built once.
+    page, rendered = rendered_for(booking)
+    facts = GuestFacts.of(booking_operational(booking.pk))
+    before = _ics.cache_info()
+    assert render_ics(page, facts) == rendered.ics
+    assert _ics.cache_info().hits == before.hits + 1
+    # Whatever the entry says is part of what is kept: a new brand name is a new entry.
+    settings.GUEST_BRAND_NAME = "Harbour Days"
+    renamed = render_ics(page, facts)
+    assert _ics.cache_info().misses == before.misses + 1
+    assert "Harbour Days" in renamed.decode() and renamed != rendered.ics
+    assert render_ics(page, facts, method=CANCEL) != renamed
