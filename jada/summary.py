@@ -142,8 +142,9 @@ def summary_context(run: PipelineRun) -> dict[str, Any]:
     `recovered`: the stages the last email said had failed (or were retrying) that have since
     succeeded; when there are any, the email is a note of their recovery.
     """
-    booking = Booking.objects.select_related("dock").get(pk=run.booking_id)
-    financials = Financials.objects.filter(booking_id=booking.pk).first()
+    # The money comes with the booking, in one read (a booking without any has none).
+    booking = Booking.objects.select_related("dock", "financials").get(pk=run.booking_id)
+    financials: Financials | None = getattr(booking, "financials", None)
     event = CrewEvent.objects.filter(booking_id=booking.pk).first()
     page = GuestPage.objects.filter(booking_id=booking.pk).first()
     stages = _stage_lines(run)

@@ -12,17 +12,20 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.conf import settings as django_settings
 from django.core import mail
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from bookings.models import Financials
 from bookings.services import booking_upsert
 from crew.models import Assignment
 from crew.services import assignment_respond
 from jada import pipeline
 from jada.models import PipelineRun, Stage, StageRun, StageState
-from jada.summary import summary_send
+from jada.summary import summary_context, summary_send
 from tests.factories import SAME_SHIFT_PLAN, booking_data
 
 pytestmark = pytest.mark.django_db
@@ -115,6 +118,24 @@ def test_the_summary_tells_the_operator_everything_including_money(
     assert f"/admin/bookings/booking/{booking.pk}/change/" in text
     stage = StageRun.objects.get(run=run, stage=Stage.SUMMARY)
     assert (stage.state, stage.detail) == ("succeeded", "emailed 1 operator(s)")
+
+
+def test_the_summary_reads_the_money_with_the_booking(
+    dock, roster, templates, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        booking = create(dock)
+    run = PipelineRun.objects.get(booking=booking)
+    with CaptureQueriesContext(connection) as captured:
+        context = summary_context(run)
+    reads = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT")]
+    money = [sql for sql in reads if "bookings_financials" in sql]
+    assert len(money) == 1 and 'FROM "bookings_booking"' in money[0]
+    assert [line.text for line in context["money"]][-1] == "289.41 USD"
+    # A booking without money: no lines, the operator's currency.
+    Financials.objects.filter(booking=booking).delete()
+    context = summary_context(run)
+    assert (context["money"], context["currency"]) == ([], django_settings.CURRENCY)
 
 
 def test_a_failed_stage_is_named_in_the_subject_with_its_error(
