@@ -132,15 +132,18 @@ def _record_success(stage: StageRun, note: str | None, *, at: datetime) -> Stage
         next_attempt_at=None,
         detail=(note or "")[:255],
     )
-    # One read after the record: what the last summary told, and whether anything is open.
-    told, open_ = (
-        PipelineRun.objects.filter(pk=stage.run_id)
-        .annotate(open=Exists(StageRun.objects.filter(run_id=OuterRef("pk")).exclude(settled())))
-        .values_list("summary_states", "open")
-        .first()
-    ) or (None, False)
-    if recorded and stage.stage != Stage.SUMMARY and _summary_again_if_recovered(stage, told):
-        open_ = True  # the summary is pending again
+    if recorded and stage.stage != Stage.SUMMARY:
+        # One read after the record: what the last summary told, and whether anything is open.
+        told, open_ = (
+            PipelineRun.objects.filter(pk=stage.run_id)
+            .annotate(open=Exists(_open_stages(OuterRef("pk"))))
+            .values_list("summary_states", "open")
+            .first()
+        ) or (None, False)
+        if _summary_again_if_recovered(stage, told):
+            open_ = True  # the summary is pending again
+    else:
+        open_ = _open_stages(stage.run_id).exists()
     logger.info(
         "stage %s of run %s (booking %s) succeeded, attempt %s: %s",
         stage.stage,
@@ -174,11 +177,15 @@ def _summary_again_if_recovered(stage: StageRun, told: dict | None) -> bool:
     return bool(again)
 
 
+def _open_stages(run_id: int | OuterRef):
+    return StageRun.objects.filter(run_id=run_id).exclude(settled())
+
+
 def _run_finished(run_id: int, *, now: datetime) -> None:
     PipelineRun.objects.filter(pk=run_id, finished_at__isnull=True).update(finished_at=now)
 
 
 def run_settle(run_id: int, *, now: datetime) -> None:
     """Note when a run has nothing left in progress or scheduled."""
-    if not StageRun.objects.filter(run_id=run_id).exclude(settled()).exists():
+    if not _open_stages(run_id).exists():
         _run_finished(run_id, now=now)
