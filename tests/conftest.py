@@ -4,6 +4,7 @@ the write-up's crew and charter. What builds them is in tests/factories.py."""
 from __future__ import annotations
 
 import pytest
+from celery.result import _set_task_join_will_block
 from django.contrib.auth.models import Permission, User
 from django.test import Client
 
@@ -16,6 +17,19 @@ from tests.factories import booking_data, charter, make_member, make_vessel
 # tmp_path (tests.aws); Chromium, phone and desktop contexts, a real pipeline worker
 # (tests.e2e.browser).
 pytest_plugins = ["tests.aws", "tests.e2e.browser"]
+
+
+@pytest.fixture(autouse=True)
+def _celery_joins_allowed() -> None:
+    """Each test starts outside any task, as far as Celery can tell.
+
+    Celery marks "inside a task" in one process-wide flag that each eager task sets and then
+    restores; two eager tasks run at once by a threaded live server (the browser tests) can
+    restore each other's value and leave it set, and a later test's `result.get()` then refuses
+    to run. (Tests that read an eager result also pass `disable_sync_subtasks=False`: a thread
+    still finishing a task of the test before may set the flag again.)
+    """
+    _set_task_join_will_block(False)
 
 
 @pytest.fixture

@@ -111,7 +111,7 @@ def test_the_beat_task_calls_the_service(told, settings):
         entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()
     }
     # Real time is years before the charter: nothing is due.
-    assert send_reminders.apply().get() == 0
+    assert send_reminders.apply().get(disable_sync_subtasks=False) == 0
     assert Assignment.objects.filter(state=AssignmentState.PENDING).count() == 3
 
 

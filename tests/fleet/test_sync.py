@@ -212,7 +212,7 @@ def test_beat_runs_the_sync_every_15_minutes(jada, server):
     assert entry["task"] == sync_calendars.name
     server.serve("/j.ics", ics(("a@gmb", NINE_PDT, NINE_PDT + 3 * H, "Reserved")))
     subscribe(jada, server, "/j.ics")
-    assert sync_calendars.delay().get() == {"updated": 1}
+    assert sync_calendars.delay().get(disable_sync_subtasks=False) == {"updated": 1}
     assert Hold.objects.count() == 1
 
 

@@ -54,11 +54,14 @@ def test_the_hourly_task_republishes_a_page_whose_charter_has_ended(
     later(booking.ends_at - timedelta(minutes=1))
     assert pages_outlived(now=booking.ends_at - timedelta(minutes=1)) == []
     moto_requests.clear()
-    assert republish_ended_pages.apply().get() == "No guest page outlived by its charter."
+    assert (
+        republish_ended_pages.apply().get(disable_sync_subtasks=False)
+        == "No guest page outlived by its charter."
+    )
     assert moto_requests == []
 
     later(booking.ends_at + timedelta(minutes=30))
-    summary = republish_ended_pages.apply().get()
+    summary = republish_ended_pages.apply().get(disable_sync_subtasks=False)
     assert summary.startswith("1 guest pages checked: 1 published"), summary
     uploads = [r for r in moto_requests if r.service == "s3" and r.method == "PUT"]
     assert len(uploads) == 1
@@ -71,9 +74,15 @@ def test_the_hourly_task_republishes_a_page_whose_charter_has_ended(
 
     # Once re-published after the end, the page is done: no second upload, then or later.
     moto_requests.clear()
-    assert republish_ended_pages.apply().get() == "No guest page outlived by its charter."
+    assert (
+        republish_ended_pages.apply().get(disable_sync_subtasks=False)
+        == "No guest page outlived by its charter."
+    )
     later(booking.ends_at + timedelta(hours=5))
-    assert republish_ended_pages.apply().get() == "No guest page outlived by its charter."
+    assert (
+        republish_ended_pages.apply().get(disable_sync_subtasks=False)
+        == "No guest page outlived by its charter."
+    )
     assert moto_requests == []
 
 

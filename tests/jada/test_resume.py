@@ -55,4 +55,4 @@ def test_beat_runs_the_same_sweeper_every_minute(dock, roster, templates):
     schedule = settings.CELERY_BEAT_SCHEDULE["resume-pipelines"]
     assert schedule == {"task": "jada.tasks.resume_pipelines", "schedule": 60.0}
     assert tasks.resume_pipelines.name == schedule["task"]
-    assert tasks.resume_pipelines.apply().get() == 0
+    assert tasks.resume_pipelines.apply().get(disable_sync_subtasks=False) == 0
