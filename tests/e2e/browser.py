@@ -11,6 +11,7 @@ eagerly (locally only: CI sets the URL).
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -90,6 +91,24 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def admin_sign_in(page, base: str, user: str) -> None:
+    """Sign in to the admin as a conftest user (their password is pw-<username>)."""
+    page.goto(f"{base}/admin/login/?next=/admin/")
+    page.fill("#id_username", user)
+    page.fill("#id_password", f"pw-{user}")
+    page.get_by_role("button", name=re.compile("log in", re.IGNORECASE)).click()
+    page.wait_for_load_state()
+
+
+def no_horizontal_scroll(page) -> bool:
+    """Neither the page nor a list's own table scrolls sideways."""
+    return page.evaluate(
+        "document.documentElement.scrollWidth <= window.innerWidth && "
+        "[...document.querySelectorAll('#changelist-form .results')]"
+        ".every(r => r.scrollWidth <= r.clientWidth)"
+    )
 
 
 def axe_violations(page, *, impacts=("serious", "critical")) -> list[dict]:

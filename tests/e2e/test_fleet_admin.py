@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -13,27 +12,10 @@ from bookings.feed import vessel_feed_url
 from bookings.holds import holds_reconcile
 from bookings.models import CalendarSubscription, Hold
 from jada.services import booking_save
-from tests.e2e.browser import screenshot
+from tests.e2e.browser import admin_sign_in, no_horizontal_scroll, screenshot
 from tests.factories import booking_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def sign_in(page, base: str, user: str) -> None:
-    page.goto(f"{base}/admin/login/?next=/admin/")
-    page.fill("#id_username", user)
-    page.fill("#id_password", f"pw-{user}")
-    page.get_by_role("button", name=re.compile("log in", re.IGNORECASE)).click()
-    page.wait_for_load_state()
-
-
-def no_horizontal_scroll(page) -> bool:
-    """Neither the page nor a list's own table scrolls sideways."""
-    return page.evaluate(
-        "document.documentElement.scrollWidth <= window.innerWidth && "
-        "[...document.querySelectorAll('#changelist-form .results')]"
-        ".every(r => r.scrollWidth <= r.clientWidth)"
-    )
 
 
 def test_the_operator_reads_the_fleet_at_1280(
@@ -75,7 +57,7 @@ def test_the_operator_reads_the_fleet_at_1280(
     holds_reconcile(vessel_id=jada.pk)  # as a sync does: one conflict
     base = live_server.url
     page = desktop.new_page()
-    sign_in(page, base, "alice")
+    admin_sign_in(page, base, "alice")
 
     page.goto(f"{base}/admin/bookings/vessel/")
     listed = page.inner_text("#result_list")

@@ -13,22 +13,10 @@ from crew.models import Assignment, AssignmentState, CrewEvent, CrewMember
 from crew.services import PlannedAssignment, assignment_respond
 from jada.models import Stage, StageRun, StageState
 from jada.services import booking_save
-from tests.e2e.browser import screenshot
+from tests.e2e.browser import admin_sign_in, no_horizontal_scroll, screenshot
 from tests.factories import booking_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def sign_in(page, base: str, user: str) -> None:
-    page.goto(f"{base}/admin/login/?next=/admin/")
-    page.fill("#id_username", user)
-    page.fill("#id_password", f"pw-{user}")
-    page.get_by_role("button", name=re.compile("log in", re.IGNORECASE)).click()
-    page.wait_for_load_state()
-
-
-def no_horizontal_scroll(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def word_fits(page, selector: str, word: str) -> bool:
@@ -95,7 +83,7 @@ def test_the_operator_reads_the_admin_at_1280(live_server, desktop, alice, dock,
     )
     base = live_server.url
     page = desktop.new_page()
-    sign_in(page, base, "alice")
+    admin_sign_in(page, base, "alice")
 
     page.goto(f"{base}/admin/")
     board = page.inner_text("#needs-attention")
