@@ -124,6 +124,26 @@ def bulk_bookings(count: int, *, per_day: int = 3, first_day=None) -> list[int]:
     return made
 
 
+def settle_earlier_runs() -> int:
+    """Close the runs earlier figures left open, so a figure with beat measures only its own.
+
+    The intake and import figures queue their runs with no worker and then drop the messages;
+    their stages stay pending, and the sweeper a figure's beat runs would take them all up (the
+    import's 10,000 charters) in the middle of that figure. Returns how many stages it closed.
+    """
+    from django.utils import timezone
+
+    from jada.models import PipelineRun, StageRun, StageState
+
+    now = timezone.now()
+    open_states = [StageState.PENDING, StageState.RUNNING, StageState.RETRYING]
+    closed = StageRun.objects.filter(state__in=open_states).update(
+        state=StageState.SKIPPED, finished_at=now, next_attempt_at=None
+    )
+    PipelineRun.objects.filter(finished_at__isnull=True).update(dispatched_at=now, finished_at=now)
+    return closed
+
+
 def wait_done(booking_ids, *, timeout: float = 300) -> float:
     """Seconds until every stage of every run of these bookings finished; raises on failure."""
     from jada.models import StageRun, StageState

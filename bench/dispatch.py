@@ -12,10 +12,15 @@ from datetime import UTC, datetime
 
 def bench_dispatch(quick: bool, *, row, worker, create_booking) -> None:
     """A deckhand declines; every other free deckhand (200) gets the offer by email."""
+    from bench.data import settle_earlier_runs
+    from bench.services import flush_broker
     from crew.models import Assignment, CrewMember, Offer, Role
     from crew.services import assignment_respond
     from tests.factories import make_member
 
+    # Only this figure's messages in the queue: nothing an earlier figure left behind.
+    flush_broker()
+    settle_earlier_runs()
     roster = 50 if quick else 200
     for n in range(roster):
         code = f"DECK_{n:04}"
