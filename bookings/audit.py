@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from bookings.audit_format import crew_lines
+from bookings.audit_format import roster_change_lines
 from bookings.models import AuditEntry
 
 
@@ -22,7 +22,7 @@ def crew_change_log(
 ) -> AuditEntry | None:
     """Record a change of the charter's crew (rows as `crew.selectors.crew_roster` reads them);
     nothing is recorded when no member or open slot changed. Runs in the caller's transaction."""
-    if not crew_lines(before, after):
+    if not roster_change_lines(before, after):
         return None
     return AuditEntry.objects.create(
         booking_id=booking_id,

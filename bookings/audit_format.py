@@ -78,7 +78,7 @@ def _crew_key(row: dict[str, Any]) -> str:
     return row["code"] if row.get("code") else f"slot {row.get('slot')}"
 
 
-def crew_lines(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[str]:
+def roster_change_lines(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[str]:
     """ "Crew: added Dana Cole (deckhand)", one line per member or open slot that changed.
 
     Rows are members (`code`, `name`, `role`, …) and open slots (`slot`, `role`, …); a member
@@ -130,7 +130,7 @@ def change_lines(entry: AuditEntry) -> list[str]:
         before, after = entry.changes[name]
         if isinstance(before, list) and isinstance(after, list):
             # The crew as a list of members (the crew event page): one line per member.
-            lines += crew_lines(before, after)
+            lines += roster_change_lines(before, after)
         elif entry.action == "created":
             lines.append(f"{field_label(name)}: {value_text(name, after)}")
         else:

@@ -270,3 +270,22 @@ def test_the_direction_checker_catches_every_spelling(tmp_path):
         sample.write_text(source + "\n")
         found = direction_violations(sample, root=tmp_path)
         assert len(found) == expected, (app, source, found)
+
+
+@pytest.mark.parametrize(
+    ("app", "pattern"),
+    [
+        ("bookings", r"(from|import) (jada|crew|guests)"),
+        ("crew", r"(from|import) jada"),
+        ("guests", r"(from|import) jada"),
+    ],
+)
+def test_the_diagrams_grep_finds_nothing(app, pattern):
+    """The dependency diagram checked as plain text: not even a name that starts like an app."""
+    found = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for path in sorted((ROOT / app).rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if re.search(pattern, line)
+    ]
+    assert not found, found
