@@ -20,6 +20,7 @@ from django.utils.html import format_html, format_html_join
 
 from bookings import fleet_admin, formatting, services, views
 from bookings.admin_list import BookingListColumns
+from bookings.admin_records import ReadOnlyAdmin
 from bookings.audit_format import format_changes
 from bookings.exports import bookings_csv
 from bookings.formatting import stamp_text, zone_name
@@ -346,7 +347,7 @@ class BookingAdmin(fleet_admin.SaveRaceMixin, BookingListColumns, admin.ModelAdm
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     """The money and status log: read-only, and only for those who may see money."""
 
     list_display = ("at_local", "booking", "who", "via", "action", "changes_display")
@@ -361,15 +362,6 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return can_view_money(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description=f"at ({ZONE_NAME})", ordering="at")
     def at_local(self, entry: AuditEntry) -> str:

@@ -16,6 +16,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
 from bookings import calendar_sync, holds, vessels
+from bookings.admin_records import ReadOnlyAdmin
 from bookings.feed import vessel_feed_url
 from bookings.formatting import minutes_text, stamp_span_text, stamp_text, zone_name
 from bookings.models import CalendarSubscription, Hold, Vessel
@@ -187,7 +188,7 @@ def hold_add_url(hold: Hold) -> str:
 
 
 @admin.register(Hold)
-class HoldAdmin(admin.ModelAdmin):
+class HoldAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     """Read-only: holds follow their calendars; the operator turns one into a booking."""
 
     list_display = (
@@ -202,15 +203,6 @@ class HoldAdmin(admin.ModelAdmin):
     list_select_related = ("vessel", "booking", "subscription")
     search_fields = ("summary", "uid")
     ordering = ("starts_at", "pk")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).prefetch_related("conflicts__booking")

@@ -88,15 +88,19 @@ def booking_conflict(
     return None if other is None else conflict_message(vessel=vessel, other=other)
 
 
-def booking_save_checked(booking: Booking, *, force_insert: bool = False) -> None:
-    """Save, with the vessel free at that time: checked here, held by PostgreSQL's constraint."""
-    message = booking_conflict(
+def _conflict_of(booking: Booking) -> str | None:
+    return booking_conflict(
         vessel=booking.vessel,
         starts_at=booking.starts_at,
         duration_minutes=booking.duration_minutes,
         status=booking.status,
         exclude_pk=booking.pk,
     )
+
+
+def booking_save_checked(booking: Booking, *, force_insert: bool = False) -> None:
+    """Save, with the vessel free at that time: checked here, held by PostgreSQL's constraint."""
+    message = _conflict_of(booking)
     if message and booking._state.adding and _same_booking_exists(booking):
         # Created by a request sent at the same moment since this one looked: retry as an update.
         raise IntegrityError("the booking was created concurrently")
@@ -117,13 +121,7 @@ def booking_save_checked(booking: Booking, *, force_insert: bool = False) -> Non
             # The rival is this very booking, created by a request sent at the same moment:
             # the caller retries and updates it, as when the unique constraint stops it.
             raise
-        message = booking_conflict(
-            vessel=booking.vessel,
-            starts_at=booking.starts_at,
-            duration_minutes=booking.duration_minutes,
-            status=booking.status,
-            exclude_pk=booking.pk,
-        )
+        message = _conflict_of(booking)
         raise BookingConflict(message or f"{booking.vessel.name} is booked then.") from e
 
 

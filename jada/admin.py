@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from bookings.admin import ZONE_NAME, BookingAdmin, DockAdmin
+from bookings.admin_records import ReadOnlyAdmin
 from bookings.audit_format import field_labels
 from bookings.formatting import seconds_text, stamp_text
 from bookings.forms import BookingForm, BookingMoneyForm
@@ -112,7 +113,7 @@ class RunStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(PipelineRun)
-class PipelineRunAdmin(RunRetryMixin, admin.ModelAdmin):
+class PipelineRunAdmin(ReadOnlyAdmin, RunRetryMixin, admin.ModelAdmin):
     list_display = (
         "__str__",
         "booking_link",
@@ -144,15 +145,6 @@ class PipelineRunAdmin(RunRetryMixin, admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         # `state` reads every stage row: one prefetch for the page, not one query per run.
         return super().get_queryset(request).prefetch_related("stages")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     def has_retry_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("jada.change_pipelinerun")
