@@ -18,6 +18,7 @@ from crew.links import crew_login_url
 from crew.models import ChecklistTemplate, CrewMember, Role
 from crew.services import crew_member_create
 from guests.models import GuestPage
+from jada.api.schemas import EXAMPLE
 from jada.intake import booking_intake
 
 MONEY_PERMISSIONS = ("view_financials", "change_financials", "add_financials", "delete_financials")
@@ -62,33 +63,12 @@ DAYS_AHEAD = 14
 
 
 def charter_payload(day: datetime) -> dict[str, Any]:
-    """The write-up's Boatsetter charter on `day` at 09:00 in the operator's zone."""
+    """The write-up's Boatsetter charter (the API's own example) on `day` at 09:00 local."""
     return {
-        "event_type": "booking",
-        "source": "boatsetter",
+        **EXAMPLE,
         "external_ref": CHARTER_REF,
         "charter_date": day.date().isoformat(),
-        "start_time": "09:00",
-        "duration_hours": "3",
-        "gross_revenue": "840.75",
-        "crew_cost": "250.00",
-        "captain_cost": "150.00",
-        "port_fee_percent": "18",
-        "net_revenue": "289.41",
-        "guest": {
-            "name": "Jordan Avery",
-            "email": "jordan@guest.example.com",
-            "phone": "+1 619 555 0142",
-            "count": 4,
-        },
         "location": DOCK["name"],
-        "captain_id": "CAP_001",
-        "crew_assignments": [
-            {"crew_id": "CREW_001", "role": "deckhand", "duration_hours": "5"},
-            {"crew_id": "CREW_002", "role": "deckhand", "duration_hours": "5"},
-        ],
-        "notes": "Boatsetter charter, guest briefing required",
-        "status": "confirmed",
     }
 
 
